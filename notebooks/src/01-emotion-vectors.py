@@ -1,0 +1,176 @@
+# %% [markdown]
+# # 1. Emotion vectors
+#
+# The paper's first step {cite}`sofroniew2026emotions`: stories in which a character feels one
+# emotion (without the word ever appearing) are read by the model, and each emotion's **vector**
+# is the mean residual-stream activation over its stories minus the mean over all emotions, with
+# the top principal components of emotionally neutral dialogues projected out (the components
+# that explain 50% of their variance). Here we build the vectors from the training split of our
+# corpus (chapter 0) and ask two questions:
+#
+# 1. **Do they generalise?** For each *held-out* story (its whole topic unseen in training),
+#    which emotion's vector has the highest cosine with the story's mean activation? We centre
+#    activations on the training stories' mean before the cosine: raw cosines are dominated by
+#    an offset that every text of the corpus shares.
+# 2. **What do they say?** The logit lens: each vector's top tokens through the unembedding.
+#
+# Controls: chance ($1/N$ for top-1), a **shuffled-label null** (the same recipe with training
+# labels permuted at random), and **random directions of equal norm** for the logit lens.
+
+# %% [parameters]
+model = "smollm2-135m-instruct"  # offline alias, local folder or Hugging Face id
+remote = False  # run the traces on NDIF (needs NDIF_API_KEY)
+layer = None  # None: about two-thirds of the way through the model
+start_token = 50  # average story tokens from this one on (the paper's choice)
+neutral_start_token = 1  # neutral dialogues: all tokens but the first
+batch_size = 8
+neutral_variance = 0.5  # neutral PCs projected out: as many as explain this share of variance
+emotions = []  # [] = every emotion in the corpus; or a list of names for a quick run
+sweep_step = 3  # also evaluate every `sweep_step`-th layer (0 = only `layer`)
+n_shuffles = 20  # shuffled-label null runs
+n_random = 50  # random directions for the logit-lens control
+seed = 0
+
+# %%
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import torch
+
+from emotion_concepts import corpus, lens, pipeline, plotting, records
+from emotion_concepts.models import load_model
+from emotion_concepts.paths import results_dir, model_slug
+from emotion_concepts.vectors import random_directions
+
+plotting.use_house_style()
+torch.manual_seed(seed)
+m = load_model(model, remote=remote)
+layer = m.check_layer(m.default_layer if layer is None else layer)
+print(f"{m.alias}: {m.n_layers} layers, d={m.d_model}; reading layer {layer}")
+
+# %% [markdown]
+# ## The stories and the neutral dialogues
+
+# %%
+stories = corpus.load_stories(emotions_subset=emotions or None)
+emotion_names = [e for e in corpus.emotions() if e in {s.emotion for s in stories}]
+dialogues = corpus.load_neutral()
+n_train = sum(s.split == "train" for s in stories)
+print(f"{len(stories)} stories ({n_train} train, {len(stories) - n_train} test) for "
+      f"{len(emotion_names)} emotions; {len(dialogues)} neutral dialogues")
+
+# %% [markdown]
+# ## Activations
+#
+# One pass per batch reads every layer we need and stops after the deepest; results are
+# cached on disk (content-addressed), so a re-run with nothing changed skips the model.
+
+# %%
+sweep = sorted({layer, *(range(sweep_step - 1, m.n_layers, sweep_step) if sweep_step else [])})
+story_acts = pipeline.story_activations(m, stories, sweep, start_token=start_token, batch_size=batch_size)
+neutral_acts = pipeline.neutral_activations(m, dialogues, sweep, start_token=neutral_start_token,
+                                            batch_size=batch_size)
+vectors = {L: pipeline.vectors_at(m, L, stories, story_acts[L], neutral_acts[L], emotion_names,
+                                  neutral_variance=neutral_variance,
+                                  params={"start_token": start_token})
+           for L in sweep}
+v = vectors[layer]
+k = v.neutral_components.shape[0]
+print(f"layer {layer}: {k} neutral PCs explain {float(v.neutral_explained.sum()):.0%} of the neutral "
+      f"variance; vector norms {v.vectors.norm(dim=-1).mean():.1f} (mean), "
+      f"{1 - v.vectors.norm() ** 2 / v.raw_vectors.norm() ** 2:.0%} of the raw vectors' energy removed")
+out_dir = results_dir() / model_slug(m.alias)
+saved = v.save(out_dir / f"emotion-vectors-layer{layer}")
+print(f"saved {saved}")
+
+# %% [markdown]
+# ## Held-out stories: does the nearest vector name the story's emotion?
+
+# %%
+result = pipeline.evaluate_heldout(v, stories, story_acts[layer], seed=seed, n_shuffles=n_shuffles)
+metrics = result.metrics()
+n = len(emotion_names)
+fig, ax = plt.subplots(1, 2, figsize=(10, 3.6))
+plotting.bar_with_controls({"top-1": result.top1}, {"chance": result.chance_top1,
+                           "shuffled labels (95th pct)": metrics["shuffled_top1_p95"]},
+                           title=f"Top-1, {n}-way", ylabel="held-out accuracy", ax=ax[0])
+plotting.bar_with_controls({"top-5": result.top5}, {"chance": result.chance_top5,
+                           "shuffled labels (95th pct)": metrics["shuffled_top5_p95"]},
+                           title=f"Top-5, {n}-way", ylabel="held-out accuracy", ax=ax[1])
+plt.show()
+pd.Series(metrics).to_frame("value")
+
+# %% [markdown]
+# The confusion matrix of top-1 predictions (rows: the story's emotion; columns: the nearest
+# vector), emotions in the corpus's alphabetical order. Near-synonyms (afraid, scared,
+# frightened, terrified) are hard to tell apart for any reader, so off-diagonal mass between
+# neighbours is expected.
+
+# %%
+conf = result.confusion.numpy().astype(float)
+conf = conf / conf.sum(axis=1, keepdims=True).clip(min=1)
+plotting.heatmap(conf, emotion_names, emotion_names, title=f"Held-out confusion, layer {layer}",
+                 xlabel="nearest emotion vector", ylabel="story's emotion", annotate=False)
+plt.show()
+
+# %% [markdown]
+# ## Across layers
+#
+# The same held-out test at every `sweep_step`-th layer (each with its own vectors and neutral
+# projection).
+
+# %%
+rows = []
+for L in sweep:
+    r = pipeline.evaluate_heldout(vectors[L], stories, story_acts[L], seed=seed, n_shuffles=5)
+    rows.append({"layer": L, "top1": r.top1, "top5": r.top5,
+                 "shuffled_top1_mean": float(r.shuffled_top1.mean())})
+by_layer = pd.DataFrame(rows).set_index("layer")
+ax = by_layer[["top1", "top5"]].plot(marker="o", figsize=(7, 3.6))
+ax.plot(by_layer.index, by_layer["shuffled_top1_mean"], "k:", label="shuffled labels, top-1")
+ax.axhline(1 / n, color="#444", ls="--", lw=1, label="chance, top-1")
+ax.axhline(min(5, n) / n, color="#888", ls="--", lw=1, label="chance, top-5")
+ax.axvline(layer, color="#c4512d", lw=0.8)
+ax.set(xlabel="layer", ylabel="held-out accuracy", title="Held-out accuracy by layer")
+ax.legend(frameon=False, fontsize=8)
+plt.show()
+by_layer.round(3)
+
+# %% [markdown]
+# ## Logit lens
+#
+# Each vector through the final norm's gain and the unembedding; below, the top tokens of a few
+# emotions the paper discusses, then a count over all vectors: how many have, among their top 20
+# tokens, a piece of their own emotion word or one of its listed synonyms? The same count for
+# random directions of equal norm (scored against the same emotions' word lists) is the control.
+
+# %%
+top = lens.top_tokens(m, v.vectors, k=20)
+showcase = [e for e in ["desperate", "sad", "happy", "afraid", "angry", "calm", "loving", "proud"]
+            if e in emotion_names] or emotion_names[:8]
+pd.DataFrame({e: [t.strip() for t in top[emotion_names.index(e)][:10]] for e in showcase})
+
+# %%
+synonyms = corpus.synonyms()
+lexicons = [[e, *synonyms.get(e, [])] for e in emotion_names]
+hit = lens.hit_rate(top, lexicons)
+rand = random_directions(n_random, v.vectors, seed)
+rand_top = lens.top_tokens(m, rand, k=20)
+rand_hits = [lens.hit_rate([rand_top[i]] * n, lexicons) for i in range(n_random)]
+random_rate = float(np.mean(rand_hits))
+print(f"vectors with a related top-20 token: {hit:.2f}; random directions: {random_rate:.2f} "
+      f"(mean over {n_random}; each random direction is scored against every emotion's word list)")
+
+# %% [markdown]
+# ## Record
+
+# %%
+metrics.update({"n_emotions": n, "layer": layer, "n_train": n_train, "n_neutral_pcs": k,
+                "logit_lens_hit_rate": hit, "logit_lens_random_hit_rate": random_rate,
+                "best_layer_top1": int(by_layer["top1"].idxmax()),
+                "best_layer_top1_value": float(by_layer["top1"].max())})
+params = {"layer": layer, "start_token": start_token, "neutral_start_token": neutral_start_token,
+          "neutral_variance": neutral_variance, "n_emotions": n, "seed": seed, "remote": remote,
+          "corpus_hash": corpus.corpus_hash(stories)}
+path = records.write_record("01-emotion-vectors", m.alias, params, metrics)
+print(f"wrote {path}")

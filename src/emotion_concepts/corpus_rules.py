@@ -1,0 +1,100 @@
+"""Lexical rules every story must pass (pure Python, no model needed).
+
+A story must not contain its own emotion word or any listed direct synonym, in any simple
+inflection, as a whole word, case-insensitively; and its length must lie in the word band.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+MIN_WORDS = 110
+MAX_WORDS = 240
+
+_WORD = re.compile(r"[A-Za-z]+(?:['’-][A-Za-z]+)*")
+
+
+def word_count(text: str) -> int:
+    return len(_WORD.findall(text))
+
+
+def inflections(word: str) -> set[str]:
+    """Simple inflected and derived forms of a (lower-case) word: plurals, verb forms,
+    -ly/-ness adverbs and nouns, comparatives. Over-generation is harmless: it only adds
+    strings that are never English words."""
+    w = word.lower()
+    forms = {w, w + "s", w + "es", w + "ed", w + "d", w + "ing", w + "ly", w + "ness",
+             w + "er", w + "est", w + "ful", w + "fully"}
+    if w.endswith("y") and len(w) > 2:
+        stem = w[:-1]
+        forms |= {stem + s for s in ("ies", "ied", "ily", "iness", "ier", "iest", "iful")}
+    if w.endswith("e"):
+        forms |= {w[:-1] + "ing", w[:-1] + "y", w[:-1] + "ily"}
+    if w.endswith("le"):
+        forms.add(w[:-1] + "y")
+    if re.search(r"[^aeiou][aeiou][bdgklmnprt]$", w):  # sad -> sadder, saddest
+        forms |= {w + w[-1] + s for s in ("er", "est", "ed", "ing")}
+    return forms
+
+
+@lru_cache(maxsize=4096)
+def forbidden_regex(terms: tuple[str, ...]) -> re.Pattern[str]:
+    """One whole-word, case-insensitive pattern matching any inflection of any term.
+    Multi-word terms ('worn out') match with spaces or hyphens between their words and are
+    inflected on their last word."""
+    alternatives: set[str] = set()
+    for term in terms:
+        parts = re.split(r"[\s-]+", term.strip().lower())
+        head, last = parts[:-1], parts[-1]
+        for form in inflections(last):
+            alternatives.add(r"[\s-]+".join([*map(re.escape, head), re.escape(form)]))
+    body = "|".join(sorted(alternatives, key=len, reverse=True))
+    return re.compile(rf"(?<![A-Za-z])(?:{body})(?![A-Za-z])", re.IGNORECASE)
+
+
+def forbidden_hits(text: str, terms: list[str]) -> list[str]:
+    """The forbidden strings that occur in ``text`` (empty list: the story is clean)."""
+    text = text.replace("’", "'")
+    return sorted({m.group(0).lower() for m in forbidden_regex(tuple(terms)).finditer(text)})
+
+
+def _selfcheck(paths: list[str]) -> int:  # pragma: no cover - a writer's quick check
+    """`python -m emotion_concepts.corpus_rules data/stories/x.jsonl ...`: lexical checks."""
+    import json
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    synonyms: dict[str, list[str]] = {}
+    for f in sorted((root / "data" / "synonyms").glob("*.json")):
+        synonyms.update(json.loads(f.read_text()))
+    bad = 0
+    for p in paths:
+        for n, line in enumerate(Path(p).read_text().splitlines(), 1):
+            if not line.strip():
+                continue
+            rec = json.loads(line)
+            problems = []
+            missing = {"id", "emotion", "topic", "topic_id", "person", "split", "text"} - set(rec)
+            if missing:
+                problems.append(f"missing fields {sorted(missing)}")
+            emotion = rec.get("emotion", "")
+            if emotion not in synonyms:
+                problems.append(f"no synonym list for {emotion!r} in data/synonyms/")
+            hits = forbidden_hits(rec.get("text", ""), [emotion, *synonyms.get(emotion, [])])
+            if hits:
+                problems.append(f"forbidden words {hits}")
+            wc = word_count(rec.get("text", ""))
+            if not MIN_WORDS <= wc <= MAX_WORDS:
+                problems.append(f"{wc} words (band {MIN_WORDS}-{MAX_WORDS})")
+            if problems:
+                bad += 1
+                print(f"{p}:{n} {rec.get('id')}: " + "; ".join(problems))
+    print("OK" if not bad else f"{bad} stories need fixing")
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    import sys
+
+    raise SystemExit(_selfcheck(sys.argv[1:]))
