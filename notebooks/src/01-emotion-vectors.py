@@ -25,8 +25,8 @@ start_token = 50  # average story tokens from this one on (the paper's choice)
 neutral_start_token = 1  # neutral dialogues: all tokens but the first
 batch_size = 8
 neutral_variance = 0.5  # neutral PCs projected out: as many as explain this share of variance
-emotions = []  # [] = every emotion in the corpus; or a list of names for a quick run
-sweep_step = 3  # also evaluate every `sweep_step`-th layer (0 = only `layer`)
+emotions = []  # empty: every emotion in the corpus; or a list of names for a quick run
+sweep_step = 3  # also evaluate every sweep_step-th layer (0: only the chosen layer)
 n_shuffles = 20  # shuffled-label null runs
 n_random = 50  # random directions for the logit-lens control
 seed = 0
@@ -80,7 +80,7 @@ print(f"layer {layer}: {k} neutral PCs explain {float(v.neutral_explained.sum())
       f"variance; vector norms {v.vectors.norm(dim=-1).mean():.1f} (mean), "
       f"{1 - v.vectors.norm() ** 2 / v.raw_vectors.norm() ** 2:.0%} of the raw vectors' energy removed")
 out_dir = results_dir() / model_slug(m.alias)
-saved = v.save(out_dir / f"emotion-vectors-layer{layer}")
+saved = v.save(out_dir / "vectors" / f"emotion-vectors-layer{layer}")
 print(f"saved {saved}")
 
 # %% [markdown]

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from .corpus_plan import read_lines, test_topic_ids
+from .corpus_plan import read_lines, held_out_topic_ids
 from .corpus_rules import MAX_WORDS, MIN_WORDS, forbidden_hits, word_count
 from .errors import DataError
 from .paths import data_dir
@@ -136,7 +136,7 @@ def check_stories(stories: Sequence[Story], emotion_list: Sequence[str], topic_l
                   min_test: int = MIN_TEST_PER_EMOTION) -> list[Problem]:
     """Every rule of the corpus; an empty list means the corpus is clean."""
     problems: list[Problem] = []
-    test_topics = {topic_list[i] for i in test_topic_ids(len(topic_list))}
+    test_topics = {topic_list[i] for i in held_out_topic_ids(len(topic_list))}
     known_emotions = set(emotion_list)
     seen_ids: set[str] = set()
     seen_text: dict[str, str] = {}

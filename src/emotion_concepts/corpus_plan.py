@@ -24,7 +24,7 @@ def emotion_slug(emotion: str) -> str:
     return emotion.strip().lower().replace(" ", "-")
 
 
-def test_topic_ids(n_topics: int, n_test: int = N_TEST_TOPICS, seed: int = SPLIT_SEED) -> list[int]:
+def held_out_topic_ids(n_topics: int, n_test: int = N_TEST_TOPICS, seed: int = SPLIT_SEED) -> list[int]:
     """Indices (0-based, in the topic file's order) of the topics held out for testing."""
     ids = list(range(n_topics))
     random.Random(seed).shuffle(ids)
@@ -43,7 +43,7 @@ class StorySlot:
 
 def plan_slots(emotions: list[str], topics: list[str]) -> list[StorySlot]:
     """One slot per story to write, for every emotion (same order as ``emotions``)."""
-    test_ids = test_topic_ids(len(topics))
+    test_ids = held_out_topic_ids(len(topics))
     train_ids = [i for i in range(len(topics)) if i not in set(test_ids)]
     slots: list[StorySlot] = []
     for e_index, emotion in enumerate(emotions):

@@ -23,11 +23,13 @@ def data_dir() -> Path:
 
 
 def results_dir() -> Path:
+    """Chapter records and saved vectors. Override with ``EMOTION_BOOK_RESULTS``."""
     return Path(os.environ.get("EMOTION_BOOK_RESULTS", repo_root() / "results"))
 
 
 def build_dir() -> Path:
-    return repo_root() / "_build"
+    """Executed chapters and the HTML book. Override with ``EMOTION_BOOK_BUILD``."""
+    return Path(os.environ.get("EMOTION_BOOK_BUILD", repo_root() / "_build"))
 
 
 def cache_dir() -> Path:

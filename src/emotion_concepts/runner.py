@@ -188,7 +188,10 @@ def build_book(model: str = DEFAULT_MODEL) -> Path:
     target = build_dir() / "html"
     if target.exists():
         shutil.rmtree(target)
-    cmd = [sys.executable, "-m", "jupyter_book.cli.main", "build", str(stage),
+    jb = Path(sys.executable).parent / "jupyter-book"
+    if not jb.exists():
+        raise EmotionBookError(f"jupyter-book is not installed beside {sys.executable}: run `make venv`")
+    cmd = [str(jb), "build", str(stage),
            "--path-output", str(build_dir() / "jb"), "--warningiserror", "--keep-going"]
     proc = subprocess.run(cmd, capture_output=True, text=True)
     if proc.returncode != 0:
