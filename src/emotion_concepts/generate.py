@@ -17,8 +17,8 @@ from pathlib import Path
 import torch
 from tqdm import tqdm
 
-from .corpus import near_duplicates, synonyms, topics
 from .corpus import emotions as all_emotions
+from .corpus import near_duplicates, synonyms, topics
 from .corpus_plan import emotion_slug, plan_slots
 from .corpus_rules import MAX_WORDS, MIN_WORDS, forbidden_hits, word_count
 from .errors import EmotionBookError

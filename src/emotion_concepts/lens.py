@@ -27,7 +27,7 @@ def _final_norm_and_head(model: LoadedModel):
             break
         except AttributeError:
             continue
-    head = getattr(lm, "lm_head", None) or getattr(lm, "embed_out")
+    head = getattr(lm, "lm_head", None) or lm.embed_out
     return norm, head
 
 

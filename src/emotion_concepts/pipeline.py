@@ -93,3 +93,22 @@ def evaluate_heldout(vectors: EmotionVectors, stories: Sequence[Story], story_ac
     return HeldoutResult(scores, targets, topk_accuracy(scores, targets, 1), topk_accuracy(scores, targets, 5),
                          chance_topk(n, 1), chance_topk(n, 5), null[1], null[5],
                          confusion(scores, targets, n))
+
+
+def cluster_labels(vectors: EmotionVectors, k: int = 10, seed: int = 0) -> list[int]:
+    """k-means (on unit vectors, as the paper clusters by cosine) of the emotion vectors."""
+    from sklearn.cluster import KMeans
+
+    k = min(k, len(vectors.emotions))
+    return KMeans(n_clusters=k, n_init=10, random_state=seed).fit_predict(vectors.unit().numpy()).tolist()
+
+
+def cluster_accuracy(result: HeldoutResult, groups: Sequence[int]) -> tuple[float, float]:
+    """(accuracy, chance) where a top-1 prediction counts if it lands in the true emotion's
+    cluster; chance is the expected rate of a uniformly random prediction."""
+    from .scoring import group_accuracy
+
+    g = torch.tensor(list(groups))
+    sizes = torch.bincount(g).float()
+    chance = float((sizes[g[result.targets]] / len(groups)).mean())
+    return group_accuracy(result.scores, result.targets, groups), chance

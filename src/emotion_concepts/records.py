@@ -89,6 +89,9 @@ FINDINGS: list[Finding] = [
     Finding("01-emotion-vectors", "Held-out stories: top-5", "-",
             lambda m: f"{m['heldout_top5']:.3f} (chance {m['chance_top5']:.3f})",
             lambda m: _above(m["heldout_top5"], m["shuffled_top5_p95"])),
+    Finding("01-emotion-vectors", "Held-out stories, cluster level (k-means, k = 10)", "-",
+            lambda m: f"{m['cluster_top1']:.3f} (chance {m['cluster_chance']:.3f})",
+            lambda m: _above(m["cluster_top1"], m["cluster_chance"])),
     Finding("01-emotion-vectors", "Logit lens: a vector's top tokens relate to its emotion",
             "desperate -> desperate, urgent, bankrupt",
             lambda m: f"{m['logit_lens_hit_rate']:.2f} of vectors have a related word in their top 20 "

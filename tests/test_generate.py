@@ -1,0 +1,32 @@
+"""The generator's parsing and rejection rules, and one real (tiny) run on the default model."""
+
+from __future__ import annotations
+
+import json
+
+from emotion_concepts.generate import generate_corpus, reject_reasons, split_stories
+
+
+def test_split_stories_drops_labels():
+    reply = "[story 1]\nFirst one here with enough words.\n\n[story 2]\nSecond one, also long enough."
+    assert split_stories(reply) == ["First one here with enough words.", "Second one, also long enough."]
+    assert split_stories("1. Alpha beta gamma delta epsilon.\n2. Zeta eta theta iota kappa.") == [
+        "Alpha beta gamma delta epsilon.", "Zeta eta theta iota kappa."]
+
+
+def test_reject_reasons():
+    long_clean = " ".join(["stone"] * 150)
+    assert reject_reasons(long_clean, "calm", ["serene"]) == []
+    assert reject_reasons("She felt calm.", "calm", []) == ["forbidden-word", "too-short"]
+    assert reject_reasons(long_clean + " serenely", "calm", ["serene"]) == ["forbidden-word"]
+
+
+def test_generate_on_default_model_reports_every_story(model, tmp_path):
+    report = generate_corpus(model, emotions=["calm"], n_topics=1, stories_per_topic=2,
+                             out_dir=tmp_path, max_new_tokens=120, progress=False)
+    assert report.requested == 2
+    assert report.accepted + sum(report.reasons.values()) >= report.requested  # a story can fail twice
+    saved = json.loads((tmp_path / "report.json").read_text())
+    assert saved["requested"] == 2 and saved["rejected"] == report.rejected
+    rejected = [json.loads(line) for line in (tmp_path / "rejected.jsonl").read_text().splitlines()]
+    assert all(r["reasons"] for r in rejected)
