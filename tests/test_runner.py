@@ -62,7 +62,8 @@ def test_failing_chapter_names_the_cell(tmp_path, monkeypatch):
 def test_records_and_summary(tmp_path):
     metrics = {"heldout_top1": 0.5, "heldout_top5": 0.9, "chance_top1": 0.1, "chance_top5": 0.5,
                "shuffled_top1_p95": 0.2, "shuffled_top5_p95": 0.6, "n_emotions": 10,
-               "logit_lens_hit_rate": 0.0, "logit_lens_random_hit_rate": 0.0}
+               "logit_lens_hit_rate": 0.0, "logit_lens_random_hit_rate": 0.0,
+               "logit_lens_last_layer": 29, "logit_lens_last_hit_rate": 0.1, "logit_lens_last_random_hit_rate": 0.0}
     path = write_record("01-emotion-vectors", "org/model", {"layer": 3}, metrics, root=tmp_path)
     assert path == tmp_path / "org--model" / "01-emotion-vectors.json"
     rec = read_records(tmp_path)[0]

@@ -8,6 +8,12 @@
 # corpus, shows what the validator checks, and runs the generator on the chapter's model to show
 # how its output compares.
 #
+# **Who wrote them.** The stories were written for this project by instances of an Anthropic
+# Claude model working as writers to a shared brief (the paper's prompt, the topic and person of
+# each slot, and the rules below), then checked by the validator. Like the paper's corpus, it is
+# synthetic text from one family of model: its style, and any stereotypes in how it shows an
+# emotion, are part of what the vectors measure.
+#
 # **Rules every story obeys** (checked by `emotion-book corpus check`, `corpus.check_stories`):
 # one paragraph inside the length band; a topic from the paper's list of 100; a character who
 # feels the emotion, shown through actions, body sensations, dialogue, thoughts and the

@@ -97,6 +97,10 @@ FINDINGS: list[Finding] = [
             lambda m: f"{m['logit_lens_hit_rate']:.2f} of vectors have a related word in their top 20 "
                       f"(random directions: {m['logit_lens_random_hit_rate']:.2f})",
             lambda m: _above(m["logit_lens_hit_rate"], m["logit_lens_random_hit_rate"])),
+    Finding("01-emotion-vectors", "Logit lens at the deepest layer swept", "-",
+            lambda m: f"{m['logit_lens_last_hit_rate']:.2f} at layer {m['logit_lens_last_layer']} "
+                      f"(random directions: {m['logit_lens_last_random_hit_rate']:.2f})",
+            lambda m: _above(m["logit_lens_last_hit_rate"], m["logit_lens_last_random_hit_rate"])),
 ]
 
 
