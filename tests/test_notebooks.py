@@ -27,7 +27,8 @@ def test_chapter_is_clean_and_matches_its_source(path, tmp_path):
     assert len(tagged) == 1
     regenerated = tmp_path / path.name
     _nbgen().main(str(ROOT / "notebooks" / "src" / f"{path.stem}.py"), str(regenerated))
-    assert regenerated.read_text() == path.read_text(), f"run: python tools/nbgen.py notebooks/src/{path.stem}.py {path}"
+    hint = f"run: python tools/nbgen.py notebooks/src/{path.stem}.py {path}"
+    assert regenerated.read_text() == path.read_text(), hint
 
 
 def test_every_chapter_is_in_the_toc():
