@@ -16,7 +16,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from .corpus_plan import held_out_topic_ids, read_lines
+from .corpus_plan import StorySlot, held_out_topic_ids, read_lines
 from .corpus_rules import MAX_WORDS, MIN_WORDS, forbidden_hits, word_count
 from .errors import DataError
 from .paths import data_dir
@@ -28,13 +28,9 @@ SHINGLE = 5
 
 
 @dataclass(frozen=True)
-class Story:
-    id: str
-    emotion: str
-    topic: str
-    topic_id: int
-    person: str
-    split: str
+class Story(StorySlot):
+    """A written story: its slot (id, emotion, topic, topic_id, person, split) and its text."""
+
     text: str
 
 
