@@ -18,7 +18,7 @@
 # one paragraph inside the length band; a topic from the paper's list of 100; a character who
 # feels the emotion, shown through actions, body sensations, dialogue, thoughts and the
 # situation; and **never** the emotion word or one of its listed direct synonyms
-# (`data/synonyms/`), in any inflection, whole-word and case-insensitive. Exact and near
+# (`data/synonyms/synonyms.json`), in any inflection, whole-word and case-insensitive. Exact and near
 # duplicates (half or more of their five-word phrases shared) are rejected. Whole topics are held
 # out for testing.
 
