@@ -62,11 +62,16 @@ def test_failing_chapter_names_the_cell(tmp_path, monkeypatch):
 def test_records_and_summary(tmp_path):
     metrics = {"heldout_top1": 0.5, "heldout_top5": 0.9, "chance_top1": 0.1, "chance_top5": 0.5,
                "shuffled_top1_p95": 0.2, "shuffled_top5_p95": 0.6, "n_emotions": 10,
-               "logit_lens_hit_rate": 0.0, "logit_lens_random_hit_rate": 0.0,
-               "logit_lens_last_layer": 29, "logit_lens_last_hit_rate": 0.1, "logit_lens_last_random_hit_rate": 0.0}
+               "logit_lens_hit_rate": 0.0, "logit_lens_random_hit_rate": 0.0, "logit_lens_random_hit_rate_p95": 0.0,
+               "logit_lens_last_layer": 29, "logit_lens_last_hit_rate": 0.1, "logit_lens_last_random_hit_rate": 0.02,
+               "logit_lens_last_random_hit_rate_p95": 0.1}
     path = write_record("01-emotion-vectors", "org/model", {"layer": 3}, metrics, root=tmp_path)
     assert path == tmp_path / "org--model" / "01-emotion-vectors.json"
     rec = read_records(tmp_path)[0]
     assert set(rec) == {"chapter", "model", "params", "metrics", "versions", "created"}
     table = summary_markdown([rec])
     assert "replicates (above control)" in table and "does not replicate" in table
+    lens_rows = [row for row in table.splitlines() if "Logit lens" in row]
+    # above the random directions' mean but not above their 95th percentile: not a replication
+    assert all("does not replicate" in row for row in lens_rows), lens_rows
+    assert "missing metric" in table  # cluster metrics absent from this record: said, not crashed

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 
+import numpy as np
 import torch
 
 from .models import LoadedModel
+from .vectors import random_directions
 
 
 def _final_norm_and_head(model: LoadedModel):
@@ -67,3 +70,39 @@ def hit_rate(token_lists: Sequence[Sequence[str]], lexicons: Sequence[Sequence[s
     """Fraction of rows with at least one token related to that row's lexicon."""
     hits = [any(related(t, lex) for t in tokens) for tokens, lex in zip(token_lists, lexicons, strict=True)]
     return sum(hits) / max(len(hits), 1)
+
+
+@dataclass(frozen=True)
+class LensTest:
+    """The logit-lens count for a set of vectors against random directions of equal norm.
+
+    ``hit_rate``: fraction of vectors with a token related to their own lexicon among their top
+    ``k``. ``random_rates``: the same fraction for each random direction, scored against every
+    lexicon (one value per direction), so ``random_p95`` is a one-sided 5% threshold.
+    """
+
+    top: list[list[str]]
+    hit_rate: float
+    random_rates: np.ndarray
+
+    @property
+    def random_mean(self) -> float:
+        return float(self.random_rates.mean())
+
+    @property
+    def random_p95(self) -> float:
+        return float(np.quantile(self.random_rates, 0.95))
+
+
+def lens_test(model: LoadedModel, vectors: torch.Tensor, lexicons: Sequence[Sequence[str]],
+              n_random: int, seed: int, k: int = 20) -> LensTest:
+    """Top-``k`` tokens of each row of ``vectors`` [n, d], their hit rate against ``lexicons``
+    (one word list per row), and the hit rates of ``n_random`` random directions of equal norm."""
+    if len(lexicons) != vectors.shape[0]:
+        raise ValueError(f"{vectors.shape[0]} vectors but {len(lexicons)} lexicons")
+    if n_random < 1:
+        raise ValueError("n_random must be >= 1")
+    top = top_tokens(model, vectors, k=k)
+    rand_top = top_tokens(model, random_directions(n_random, vectors, seed), k=k)
+    rates = np.array([hit_rate([tokens] * len(lexicons), lexicons) for tokens in rand_top])
+    return LensTest(top=top, hit_rate=hit_rate(top, lexicons), random_rates=rates)

@@ -77,7 +77,8 @@ class Finding:
 
 
 def _above(value: float, control: float) -> str:
-    return "replicates (above control)" if value > control else "does not replicate (at control)"
+    """Verdict against a control threshold (a 95th percentile or a chance rate)."""
+    return "replicates (above control)" if value > control else "does not replicate (not above control)"
 
 
 FINDINGS: list[Finding] = [
@@ -94,13 +95,15 @@ FINDINGS: list[Finding] = [
             lambda m: _above(m["cluster_top1"], m["cluster_chance"])),
     Finding("01-emotion-vectors", "Logit lens: a vector's top tokens relate to its emotion",
             "desperate -> desperate, urgent, bankrupt",
-            lambda m: f"{m['logit_lens_hit_rate']:.2f} of vectors have a related word in their top 20 "
-                      f"(random directions: {m['logit_lens_random_hit_rate']:.2f})",
-            lambda m: _above(m["logit_lens_hit_rate"], m["logit_lens_random_hit_rate"])),
+            lambda m: f"{m['logit_lens_hit_rate']:.3f} of vectors have a related word in their top 20 "
+                      f"(random directions: mean {m['logit_lens_random_hit_rate']:.3f}, "
+                      f"95th pct {m['logit_lens_random_hit_rate_p95']:.3f})",
+            lambda m: _above(m["logit_lens_hit_rate"], m["logit_lens_random_hit_rate_p95"])),
     Finding("01-emotion-vectors", "Logit lens at the deepest layer swept", "-",
-            lambda m: f"{m['logit_lens_last_hit_rate']:.2f} at layer {m['logit_lens_last_layer']} "
-                      f"(random directions: {m['logit_lens_last_random_hit_rate']:.2f})",
-            lambda m: _above(m["logit_lens_last_hit_rate"], m["logit_lens_last_random_hit_rate"])),
+            lambda m: f"{m['logit_lens_last_hit_rate']:.3f} at layer {m['logit_lens_last_layer']} "
+                      f"(random directions: mean {m['logit_lens_last_random_hit_rate']:.3f}, "
+                      f"95th pct {m['logit_lens_last_random_hit_rate_p95']:.3f})",
+            lambda m: _above(m["logit_lens_last_hit_rate"], m["logit_lens_last_random_hit_rate_p95"])),
 ]
 
 
