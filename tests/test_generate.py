@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 
-from emotion_concepts.generate import generate_corpus, reject_reasons, split_stories
+import pytest
+
+from emotion_concepts.generate import generate_corpus, generate_text, reject_reasons, split_stories
 
 
 def test_split_stories_drops_labels():
@@ -21,7 +23,7 @@ def test_reject_reasons():
     assert reject_reasons(long_clean + " serenely", "calm", ["serene"]) == ["forbidden-word"]
 
 
-def test_generate_on_default_model_reports_every_story(model, tmp_path):
+def test_generate_on_default_model_reports_every_story(model, tmp_path, isolated_cache):
     report = generate_corpus(model, emotions=["calm"], n_topics=1, stories_per_topic=2,
                              out_dir=tmp_path, max_new_tokens=120, progress=False)
     assert report.requested == 2
@@ -30,3 +32,18 @@ def test_generate_on_default_model_reports_every_story(model, tmp_path):
     assert saved["requested"] == 2 and saved["rejected"] == report.rejected
     rejected = [json.loads(line) for line in (tmp_path / "rejected.jsonl").read_text().splitlines()]
     assert all(r["reasons"] for r in rejected)
+
+
+def test_generation_is_seeded_and_cached(model, isolated_cache, monkeypatch):
+    prompt = model.chat("Name three colours.")
+    first = generate_text(model, prompt, max_new_tokens=12, seed=3)
+    assert list((isolated_cache / "generations").glob("*.json"))
+    assert generate_text(model, prompt, max_new_tokens=12, seed=3, cache=False) == first  # deterministic
+
+    def no_model(*args, **kwargs):
+        raise AssertionError("the model ran although the completion was cached")
+
+    monkeypatch.setattr(model.lm, "generate", no_model)
+    assert generate_text(model, prompt, max_new_tokens=12, seed=3) == first
+    with pytest.raises(AssertionError, match="the model ran"):
+        generate_text(model, prompt, max_new_tokens=12, seed=4)  # another seed is another key

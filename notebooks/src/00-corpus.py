@@ -116,7 +116,9 @@ plt.show()
 #
 # `emotion-book corpus generate` asks the model for stories with the paper's prompt through its
 # chat template and puts every reply through the same rules. On a 135M model most replies are
-# expected to fail them; the rejection rate is the measurement.
+# expected to fail them; the rejection rate is the measurement. Completions are seeded and cached
+# (content-addressed, in `.cache/generations/`), so a rebuild with nothing changed does not sample
+# again.
 
 # %%
 if generate_emotions:

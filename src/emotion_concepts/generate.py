@@ -8,6 +8,7 @@ rejects; the report says how many and why, which is itself a result.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections import Counter
@@ -23,6 +24,7 @@ from .corpus_plan import emotion_slug, plan_slots
 from .corpus_rules import MAX_WORDS, MIN_WORDS, forbidden_hits, word_count
 from .errors import EmotionBookError
 from .models import LoadedModel, load_model
+from .paths import cache_dir
 
 STORY_PROMPT = """Write {n} different stories based on this premise.
 
@@ -75,16 +77,40 @@ def reject_reasons(text: str, emotion: str, synonym_list: list[str]) -> list[str
     return reasons
 
 
+def _generation_key(model: LoadedModel, prompt: str, settings: dict) -> str:
+    import transformers
+
+    blob = {"model": model.identity or model.alias, "prompt": prompt, "settings": settings,
+            "torch": torch.__version__, "transformers": transformers.__version__}
+    return hashlib.sha256(json.dumps(blob, sort_keys=True).encode()).hexdigest()[:32]
+
+
 def generate_text(model: LoadedModel, prompt: str, max_new_tokens: int, seed: int,
-                  temperature: float = 0.8) -> str:
-    """One sampled completion of a chat-formatted prompt (works remotely too)."""
+                  temperature: float = 0.8, cache: bool = True) -> str:
+    """One sampled completion of a chat-formatted prompt (works remotely too).
+
+    Local completions are seeded, so they are cached content-addressed (model, prompt, sampling
+    settings, seed, torch and transformers versions): a rebuild with nothing changed reads them
+    back instead of sampling again. Remote completions are never cached (the server's sampler
+    is not seeded from here)."""
+    settings = {"max_new_tokens": max_new_tokens, "seed": seed, "temperature": temperature, "top_p": 0.95}
+    path = cache_dir() / "generations" / f"{_generation_key(model, prompt, settings)}.json"
+    if cache and not model.remote and path.exists():
+        return json.loads(path.read_text())["completion"]
     torch.manual_seed(seed)
     with model.lm.generate(prompt, max_new_tokens=max_new_tokens, do_sample=True,
                            temperature=temperature, top_p=0.95, remote=model.remote) as tracer:
         out = tracer.result.save()
     ids = torch.as_tensor(out)[0]
     n_prompt = len(model.tokenizer(prompt, add_special_tokens=False)["input_ids"])
-    return model.tokenizer.decode(ids[n_prompt:], skip_special_tokens=True)
+    completion = model.tokenizer.decode(ids[n_prompt:], skip_special_tokens=True)
+    if cache and not model.remote:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".partial")
+        tmp.write_text(json.dumps({"model": model.identity, "settings": settings, "prompt": prompt,
+                                   "completion": completion}, ensure_ascii=False))
+        tmp.replace(path)
+    return completion
 
 
 def generate_corpus(model: str | LoadedModel, *, remote: bool = False, emotions: list[str],
