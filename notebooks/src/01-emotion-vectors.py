@@ -89,13 +89,11 @@ print(f"saved {saved}")
 result = pipeline.evaluate_heldout(v, stories, story_acts[layer], seed=seed, n_shuffles=n_shuffles)
 metrics = result.metrics()
 n = len(emotion_names)
-fig, ax = plt.subplots(1, 2, figsize=(10, 3.6))
-plotting.bar_with_controls({"top-1": result.top1}, {"chance": result.chance_top1,
-                           "shuffled labels (95th pct)": metrics["shuffled_top1_p95"]},
-                           title=f"Top-1, {n}-way", ylabel="held-out accuracy", ax=ax[0])
-plotting.bar_with_controls({"top-5": result.top5}, {"chance": result.chance_top5,
-                           "shuffled labels (95th pct)": metrics["shuffled_top5_p95"]},
-                           title=f"Top-5, {n}-way", ylabel="held-out accuracy", ax=ax[1])
+plotting.bar_with_controls({"top-1": result.top1, "top-5": result.top5},
+                           {"chance": {"top-1": result.chance_top1, "top-5": result.chance_top5},
+                            "shuffled labels (95th pct)": {"top-1": metrics["shuffled_top1_p95"],
+                                                           "top-5": metrics["shuffled_top5_p95"]}},
+                           title=f"Held-out stories, {n}-way, layer {layer}", ylabel="held-out accuracy")
 plt.show()
 pd.Series(metrics).to_frame("value")
 
@@ -135,17 +133,12 @@ pd.DataFrame({"cluster": groups}, index=emotion_names).groupby("cluster").apply(
 # %%
 rows = []
 for L in sweep:
-    r = pipeline.evaluate_heldout(vectors[L], stories, story_acts[L], seed=seed, n_shuffles=5)
+    r = pipeline.evaluate_heldout(vectors[L], stories, story_acts[L], seed=seed, n_shuffles=n_shuffles)
     rows.append({"layer": L, "top1": r.top1, "top5": r.top5,
-                 "shuffled_top1_mean": float(r.shuffled_top1.mean())})
+                 "shuffled_top1_p95": float(r.shuffled_top1.quantile(0.95)),
+                 "shuffled_top5_p95": float(r.shuffled_top5.quantile(0.95))})
 by_layer = pd.DataFrame(rows).set_index("layer")
-ax = by_layer[["top1", "top5"]].plot(marker="o", figsize=(7, 3.6))
-ax.plot(by_layer.index, by_layer["shuffled_top1_mean"], "k:", label="shuffled labels, top-1")
-ax.axhline(1 / n, color="#444", ls="--", lw=1, label="chance, top-1")
-ax.axhline(min(5, n) / n, color="#888", ls="--", lw=1, label="chance, top-5")
-ax.axvline(layer, color="#c4512d", lw=0.8)
-ax.set(xlabel="layer", ylabel="held-out accuracy", title="Held-out accuracy by layer")
-ax.legend(frameon=False, fontsize=8)
+plotting.accuracy_by_layer(by_layer, chosen_layer=layer, n_classes=n)
 plt.show()
 by_layer.round(3)
 

@@ -40,17 +40,44 @@ def heatmap(matrix: np.ndarray, row_labels: Sequence[str], col_labels: Sequence[
     return ax
 
 
-def bar_with_controls(values: dict[str, float], controls: dict[str, float], *, title: str,
+def bar_with_controls(values: dict[str, float], controls: dict[str, dict[str, float]], *, title: str,
                       ylabel: str, ax=None):
-    """Bars for measured values, with horizontal lines for chance/null levels."""
+    """Bars for measured values; each control (chance, a null's 95th percentile) is drawn as a
+    line across the bar it belongs to. ``controls[label][bar]`` is that control's level for a bar."""
     if ax is None:
-        _, ax = plt.subplots(figsize=(6, 3.6))
+        _, ax = plt.subplots(figsize=(4.2 + 1.2 * len(values), 3.6))  # room for the legend
     names = list(values)
-    ax.bar(names, [values[k] for k in names], color=PALETTE[: len(names)])
+    ax.bar(names, [values[k] for k in names], color=PALETTE[: len(names)], width=0.6)
     styles = ["--", ":", "-."]
-    for i, (label, level) in enumerate(controls.items()):
-        ax.axhline(level, color="#444444", linestyle=styles[i % 3], linewidth=1.2, label=label)
+    for i, (label, levels) in enumerate(controls.items()):
+        for j, name in enumerate(names):
+            if name in levels:
+                ax.hlines(levels[name], j - 0.42, j + 0.42, color="#222222", linestyle=styles[i % 3],
+                          linewidth=1.4, label=label if j == min(names.index(k) for k in levels) else None)
+    for j, name in enumerate(names):
+        ax.annotate(f"{values[name]:.3f}", (j, values[name]), ha="center", va="bottom", fontsize=9,
+                    xytext=(0, 2), textcoords="offset points")
     ax.set_title(title)
     ax.set_ylabel(ylabel)
-    ax.legend(frameon=False, fontsize=8)
+    ax.set_xlim(-0.6, len(names) - 0.4)
+    ax.legend(frameon=True, fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    return ax
+
+
+def accuracy_by_layer(by_layer, *, chosen_layer: int, n_classes: int, ax=None):
+    """Held-out top-1/top-5 per layer (a DataFrame indexed by layer with columns top1, top5 and
+    optional shuffled_top1_p95, shuffled_top5_p95), with chance lines and the chosen layer."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(8, 3.6))
+    for col, color, k in (("top1", PALETTE[0], 1), ("top5", PALETTE[1], 5)):
+        ax.plot(by_layer.index, by_layer[col], marker="o", color=color, label=f"top-{k}")
+        null = f"shuffled_top{k}_p95"
+        if null in by_layer:
+            ax.plot(by_layer.index, by_layer[null], ls=":", color=color, label=f"shuffled labels, top-{k} (95th pct)")
+        ax.axhline(min(k, n_classes) / n_classes, color=color, ls="--", lw=0.9, alpha=0.7, label=f"chance, top-{k}")
+    ax.axvline(chosen_layer, color="#6b6b6b", lw=0.8)
+    ax.annotate(f"chapter's layer ({chosen_layer})", (chosen_layer, ax.get_ylim()[1]), ha="left", va="top",
+                fontsize=8, xytext=(3, -2), textcoords="offset points", color="#444444")
+    ax.set(xlabel="layer", ylabel="held-out accuracy", title="Held-out accuracy by layer")
+    ax.legend(frameon=True, fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     return ax
