@@ -24,7 +24,7 @@ QUICK = {
     "00-corpus": {"generate_emotions": ["calm", "afraid"], "generate_per_topic": 1, "max_new_tokens": 300},
     "01-emotion-vectors": {"emotions": ["happy", "sad", "afraid", "angry", "calm", "desperate",
                                         "disgusted", "proud", "ashamed", "loving", "bored", "content"],
-                           "sweep_step": 10, "n_random": 5, "n_shuffles": 10},
+                           "sweep_step": 10, "n_random": 5, "n_shuffles": 10, "n_neutral": 48},
 }
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
@@ -35,6 +35,7 @@ def built(tmp_path_factory):
     mp = pytest.MonkeyPatch()
     mp.setenv("EMOTION_BOOK_BUILD", str(tmp / "_build"))
     mp.setenv("EMOTION_BOOK_RESULTS", str(tmp / "results"))
+    mp.setenv("EMOTION_BOOK_CACHE", str(tmp / "cache"))  # nothing read from an earlier run
     try:
         assert set(runner.chapters()) == set(QUICK), "give every chapter quick parameters here"
         for chapter in runner.chapters():

@@ -33,6 +33,16 @@ def test_neutral_dialogues_are_well_formed():
         assert 2 <= len(roles) // 2 <= 6, d.id
 
 
+def test_sample_neutral_is_seeded_and_keeps_file_order():
+    dialogues = corpus.load_neutral()
+    some = corpus.sample_neutral(dialogues, 48, seed=0)
+    assert len(some) == 48 and len({d.id for d in some}) == 48
+    assert [d.id for d in some] == [d.id for d in dialogues if d in some]  # file order
+    assert some == corpus.sample_neutral(dialogues, 48, seed=0)
+    assert some != corpus.sample_neutral(dialogues, 48, seed=1)
+    assert corpus.sample_neutral(dialogues, 0, seed=0) == dialogues
+
+
 def test_split_holds_out_whole_topics():
     test_ids = set(held_out_topic_ids(len(TOPICS)))
     for s in corpus.load_stories():

@@ -25,6 +25,7 @@ start_token = 50  # average story tokens from this one on (the paper's choice)
 neutral_start_token = 1  # neutral dialogues: all tokens but the first
 batch_size = 8
 neutral_variance = 0.5  # neutral PCs projected out: as many as explain this share of variance
+n_neutral = 0  # neutral dialogues used (0: all; fewer for a quick run, drawn with the seed)
 emotions = []  # empty: every emotion in the corpus; or a list of names for a quick run
 sweep_step = 3  # also evaluate every sweep_step-th layer (0: only the chosen layer)
 n_shuffles = 20  # shuffled-label null runs
@@ -53,7 +54,7 @@ print(f"{m.alias}: {m.n_layers} layers, d={m.d_model}; reading layer {layer}")
 # %%
 stories = corpus.load_stories(emotions_subset=emotions or None)
 emotion_names = [e for e in corpus.emotions() if e in {s.emotion for s in stories}]
-dialogues = corpus.load_neutral()
+dialogues = corpus.sample_neutral(corpus.load_neutral(), n_neutral, seed)
 n_train = sum(s.split == "train" for s in stories)
 print(f"{len(stories)} stories ({n_train} train, {len(stories) - n_train} test) for "
       f"{len(emotion_names)} emotions; {len(dialogues)} neutral dialogues")
@@ -197,7 +198,8 @@ metrics.update({"n_emotions": n, "layer": layer, "cluster_top1": cluster_top1,
                 "best_layer_top1": int(by_layer["top1"].idxmax()),
                 "best_layer_top1_value": float(by_layer["top1"].max())})
 params = {"layer": layer, "start_token": start_token, "neutral_start_token": neutral_start_token,
-          "neutral_variance": neutral_variance, "n_emotions": n, "seed": seed, "remote": remote,
+          "neutral_variance": neutral_variance, "n_neutral": len(dialogues), "n_emotions": n,
+          "seed": seed, "remote": remote,
           "corpus_hash": corpus.corpus_hash(stories)}
 path = records.write_record("01-emotion-vectors", m.alias, params, metrics)
 print(f"wrote {path}")

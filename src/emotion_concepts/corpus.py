@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import random
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
@@ -222,6 +223,15 @@ def load_neutral(root: Path | None = None) -> list[Dialogue]:
         except (json.JSONDecodeError, KeyError, TypeError) as exc:
             raise DataError(f"{path}:{n}: malformed dialogue ({exc})") from exc
     return out
+
+
+def sample_neutral(dialogues: list[Dialogue], n: int, seed: int) -> list[Dialogue]:
+    """``n`` dialogues drawn without replacement (seeded), in their file order; ``n <= 0`` or
+    ``n >= len(dialogues)``: all of them."""
+    if n <= 0 or n >= len(dialogues):
+        return list(dialogues)
+    keep = set(random.Random(seed).sample(range(len(dialogues)), n))
+    return [d for i, d in enumerate(dialogues) if i in keep]
 
 
 def format_dialogue(tokenizer, dialogue: Dialogue) -> str:
