@@ -34,6 +34,7 @@ seed = 0
 # %%
 import tempfile
 from collections import Counter
+from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -133,6 +134,9 @@ if generate_emotions:
     if len(rejected):
         first = rejected.iloc[0]
         print(f"\nA rejected story ({first.emotion}; {', '.join(first.reasons)}):\n{first.text[:700]}")
+    accepted = corpus.load_stories(Path(out_dir)) if report.accepted else []
+    for story in accepted[:2]:  # passing the mechanical rules is not the same as a good story: read it
+        print(f"\nAn accepted story ({story.emotion}):\n{story.text}")
     gen_metrics = {"generator_model": report.model, "generator_requested": report.requested,
                    "generator_parsed": report.parsed, "generator_accepted": report.accepted,
                    "generator_rejection_rate": report.rejected / report.requested,
