@@ -98,8 +98,10 @@ def test_validator_rejects_each_problem():
     bad[4] = dataclasses.replace(bad[4], text=bad[5].text.replace("river", "brook", 1))
     bad[6] = dataclasses.replace(bad[6], topic="A topic that is not in the list")
     bad[7] = dataclasses.replace(bad[7], split="test" if bad[7].split == "train" else "train")
+    bad[8] = dataclasses.replace(bad[8], text=" ".join(bad[8].text.split()[:60]) + " and it's not," * 20)
     kinds = _kinds(bad)
-    assert {"forbidden-word", "length", "duplicate", "near-duplicate", "unknown-topic", "split"} <= kinds
+    assert {"forbidden-word", "length", "duplicate", "near-duplicate", "unknown-topic", "split",
+            "repetitive"} <= kinds
 
 
 def test_validator_counts_stories_per_emotion():

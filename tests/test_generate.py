@@ -17,10 +17,12 @@ def test_split_stories_drops_labels():
 
 
 def test_reject_reasons():
-    long_clean = " ".join(["stone"] * 150)
-    assert reject_reasons(long_clean, "calm", ["serene"]) == []
+    varied = " ".join(a + b for a in ("ba", "ce", "di", "fo", "gu", "ha", "je", "ki", "lo", "mu", "ne", "pi")
+                      for b in ("ra", "se", "ti", "vo", "wu", "xa", "ye", "zo", "qi", "ru", "so", "te"))
+    assert reject_reasons(varied, "calm", ["serene"]) == []
     assert reject_reasons("She felt calm.", "calm", []) == ["forbidden-word", "too-short"]
-    assert reject_reasons(long_clean + " serenely", "calm", ["serene"]) == ["forbidden-word"]
+    assert reject_reasons(varied + " serenely", "calm", ["serene"]) == ["forbidden-word"]
+    assert reject_reasons(" ".join(varied.split()[:60]) + " and it's not," * 40, "calm", []) == ["repetitive"]
 
 
 def test_generate_on_default_model_reports_every_story(model, tmp_path, isolated_cache):

@@ -19,8 +19,9 @@
 # feels the emotion, shown through actions, body sensations, dialogue, thoughts and the
 # situation; and **never** the emotion word or one of its listed direct synonyms
 # (`data/synonyms/synonyms.json`), in any inflection, whole-word and case-insensitive. Exact and near
-# duplicates (half or more of their five-word phrases shared) are rejected. Whole topics are held
-# out for testing.
+# duplicates (half or more of their five-word phrases shared) are rejected, and so is looping
+# text (under 80% of its word trigrams distinct, the failure of small generators). Whole topics are
+# held out for testing.
 
 # %% [parameters]
 model = "smollm2-135m-instruct"  # the model the generator is run on

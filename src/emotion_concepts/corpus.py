@@ -18,7 +18,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .corpus_plan import StorySlot, held_out_topic_ids, read_lines
-from .corpus_rules import MAX_WORDS, MIN_WORDS, forbidden_hits, word_count
+from .corpus_rules import (
+    MAX_WORDS,
+    MIN_DISTINCT_TRIGRAMS,
+    MIN_WORDS,
+    distinct_trigram_share,
+    forbidden_hits,
+    word_count,
+)
 from .errors import DataError
 from .paths import data_dir
 
@@ -168,6 +175,10 @@ def check_stories(stories: Sequence[Story], emotion_list: Sequence[str], topic_l
         wc = word_count(s.text)
         if not MIN_WORDS <= wc <= MAX_WORDS:
             problems.append(Problem("length", s.id, f"{wc} words, band is {MIN_WORDS}-{MAX_WORDS}"))
+        distinct = distinct_trigram_share(s.text)
+        if distinct < MIN_DISTINCT_TRIGRAMS:
+            problems.append(Problem("repetitive", s.id, f"{distinct:.0%} of word trigrams distinct, "
+                                                        f"minimum {MIN_DISTINCT_TRIGRAMS:.0%}"))
         norm = " ".join(s.text.lower().split())
         if norm in seen_text:
             problems.append(Problem("duplicate", s.id, f"same text as {seen_text[norm]}"))

@@ -21,7 +21,14 @@ from tqdm import tqdm
 from .corpus import emotions as all_emotions
 from .corpus import near_duplicates, synonyms, topics
 from .corpus_plan import emotion_slug, plan_slots
-from .corpus_rules import MAX_WORDS, MIN_WORDS, forbidden_hits, word_count
+from .corpus_rules import (
+    MAX_WORDS,
+    MIN_DISTINCT_TRIGRAMS,
+    MIN_WORDS,
+    distinct_trigram_share,
+    forbidden_hits,
+    word_count,
+)
 from .errors import EmotionBookError
 from .models import LoadedModel, load_model
 from .paths import cache_dir
@@ -74,6 +81,8 @@ def reject_reasons(text: str, emotion: str, synonym_list: list[str]) -> list[str
         reasons.append("too-short")
     elif wc > MAX_WORDS:
         reasons.append("too-long")
+    if distinct_trigram_share(text) < MIN_DISTINCT_TRIGRAMS:
+        reasons.append("repetitive")
     return reasons
 
 
