@@ -100,7 +100,7 @@ def test_validator_rejects_each_problem():
     bad[7] = dataclasses.replace(bad[7], split="test" if bad[7].split == "train" else "train")
     bad[8] = dataclasses.replace(bad[8], text=" ".join(bad[8].text.split()[:60]) + " and it's not," * 20)
     kinds = _kinds(bad)
-    assert {"forbidden-word", "length", "duplicate", "near-duplicate", "unknown-topic", "split",
+    assert {"forbidden-word", "too-short", "duplicate", "near-duplicate", "unknown-topic", "split",
             "repetitive"} <= kinds
 
 

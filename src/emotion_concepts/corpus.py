@@ -18,14 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .corpus_plan import StorySlot, held_out_topic_ids, read_lines
-from .corpus_rules import (
-    MAX_WORDS,
-    MIN_DISTINCT_TRIGRAMS,
-    MIN_WORDS,
-    distinct_trigram_share,
-    forbidden_hits,
-    word_count,
-)
+from .corpus_rules import text_problems
 from .errors import DataError
 from .paths import data_dir
 
@@ -169,16 +162,8 @@ def check_stories(stories: Sequence[Story], emotion_list: Sequence[str], topic_l
             problems.append(Problem("person", s.id, repr(s.person)))
         if s.emotion in known_emotions and s.emotion not in synonym_map:
             problems.append(Problem("no-synonyms", s.emotion, "no synonym list"))
-        hits = forbidden_hits(s.text, [s.emotion, *synonym_map.get(s.emotion, [])])
-        if hits:
-            problems.append(Problem("forbidden-word", s.id, ", ".join(hits)))
-        wc = word_count(s.text)
-        if not MIN_WORDS <= wc <= MAX_WORDS:
-            problems.append(Problem("length", s.id, f"{wc} words, band is {MIN_WORDS}-{MAX_WORDS}"))
-        distinct = distinct_trigram_share(s.text)
-        if distinct < MIN_DISTINCT_TRIGRAMS:
-            problems.append(Problem("repetitive", s.id, f"{distinct:.0%} of word trigrams distinct, "
-                                                        f"minimum {MIN_DISTINCT_TRIGRAMS:.0%}"))
+        for kind, detail in text_problems(s.text, [s.emotion, *synonym_map.get(s.emotion, [])]):
+            problems.append(Problem(kind, s.id, detail))
         norm = " ".join(s.text.lower().split())
         if norm in seen_text:
             problems.append(Problem("duplicate", s.id, f"same text as {seen_text[norm]}"))

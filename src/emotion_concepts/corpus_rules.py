@@ -30,6 +30,24 @@ def distinct_trigram_share(text: str) -> float:
     return len(set(grams)) / len(grams) if grams else 1.0
 
 
+def text_problems(text: str, forbidden: list[str]) -> list[tuple[str, str]]:
+    """The rules one text must pass on its own, as (kind, detail) pairs: ``forbidden-word``,
+    ``too-short``, ``too-long``, ``repetitive``. Used by the corpus validator and the generator."""
+    problems = []
+    hits = forbidden_hits(text, forbidden)
+    if hits:
+        problems.append(("forbidden-word", ", ".join(hits)))
+    wc = word_count(text)
+    if not MIN_WORDS <= wc <= MAX_WORDS:
+        problems.append(("too-short" if wc < MIN_WORDS else "too-long",
+                         f"{wc} words, band is {MIN_WORDS}-{MAX_WORDS}"))
+    distinct = distinct_trigram_share(text)
+    if distinct < MIN_DISTINCT_TRIGRAMS:
+        problems.append(("repetitive", f"{distinct:.0%} of word trigrams distinct, "
+                                       f"minimum {MIN_DISTINCT_TRIGRAMS:.0%}"))
+    return problems
+
+
 def inflections(word: str) -> set[str]:
     """Simple inflected and derived forms of a (lower-case) word: plurals, verb forms,
     -ly/-ness adverbs and nouns, comparatives. Over-generation is harmless: it only adds
@@ -92,12 +110,8 @@ def _selfcheck(paths: list[str]) -> int:  # pragma: no cover - a writer's quick 
             emotion = rec.get("emotion", "")
             if emotion not in synonyms:
                 problems.append(f"no synonym list for {emotion!r} in data/synonyms/")
-            hits = forbidden_hits(rec.get("text", ""), [emotion, *synonyms.get(emotion, [])])
-            if hits:
-                problems.append(f"forbidden words {hits}")
-            wc = word_count(rec.get("text", ""))
-            if not MIN_WORDS <= wc <= MAX_WORDS:
-                problems.append(f"{wc} words (band {MIN_WORDS}-{MAX_WORDS})")
+            problems += [f"{kind}: {detail}" for kind, detail in
+                         text_problems(rec.get("text", ""), [emotion, *synonyms.get(emotion, [])])]
             if problems:
                 bad += 1
                 print(f"{p}:{n} {rec.get('id')}: " + "; ".join(problems))

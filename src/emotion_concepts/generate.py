@@ -21,14 +21,7 @@ from tqdm import tqdm
 from .corpus import emotions as all_emotions
 from .corpus import near_duplicates, synonyms, topics
 from .corpus_plan import emotion_slug, plan_slots
-from .corpus_rules import (
-    MAX_WORDS,
-    MIN_DISTINCT_TRIGRAMS,
-    MIN_WORDS,
-    distinct_trigram_share,
-    forbidden_hits,
-    word_count,
-)
+from .corpus_rules import text_problems
 from .errors import EmotionBookError
 from .models import LoadedModel, load_model
 from .paths import cache_dir
@@ -73,17 +66,7 @@ def split_stories(text: str) -> list[str]:
 
 
 def reject_reasons(text: str, emotion: str, synonym_list: list[str]) -> list[str]:
-    reasons = []
-    if forbidden_hits(text, [emotion, *synonym_list]):
-        reasons.append("forbidden-word")
-    wc = word_count(text)
-    if wc < MIN_WORDS:
-        reasons.append("too-short")
-    elif wc > MAX_WORDS:
-        reasons.append("too-long")
-    if distinct_trigram_share(text) < MIN_DISTINCT_TRIGRAMS:
-        reasons.append("repetitive")
-    return reasons
+    return [kind for kind, _ in text_problems(text, [emotion, *synonym_list])]
 
 
 def _generation_key(model: LoadedModel, prompt: str, settings: dict) -> str:
