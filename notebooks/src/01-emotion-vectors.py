@@ -134,10 +134,11 @@ pd.DataFrame({"cluster": groups}, index=emotion_names).groupby("cluster").apply(
 # %%
 rows = []
 for L in sweep:
-    r = pipeline.evaluate_heldout(vectors[L], stories, story_acts[L], seed=seed, n_shuffles=n_shuffles)
+    r = result if L == layer else pipeline.evaluate_heldout(vectors[L], stories, story_acts[L], seed=seed,
+                                                            n_shuffles=n_shuffles)
+    nulls = r.metrics()
     rows.append({"layer": L, "top1": r.top1, "top5": r.top5,
-                 "shuffled_top1_p95": float(r.shuffled_top1.quantile(0.95)),
-                 "shuffled_top5_p95": float(r.shuffled_top5.quantile(0.95))})
+                 "shuffled_top1_p95": nulls["shuffled_top1_p95"], "shuffled_top5_p95": nulls["shuffled_top5_p95"]})
 by_layer = pd.DataFrame(rows).set_index("layer")
 plotting.accuracy_by_layer(by_layer, chosen_layer=layer, n_classes=n)
 plt.show()

@@ -86,8 +86,9 @@ def generate_text(model: LoadedModel, prompt: str, max_new_tokens: int, seed: in
     back instead of sampling again. Remote completions are never cached (the server's sampler
     is not seeded from here)."""
     settings = {"max_new_tokens": max_new_tokens, "seed": seed, "temperature": temperature, "top_p": 0.95}
+    cache = cache and not model.remote
     path = cache_dir() / "generations" / f"{_generation_key(model, prompt, settings)}.json"
-    if cache and not model.remote and path.exists():
+    if cache and path.exists():
         return json.loads(path.read_text())["completion"]
     torch.manual_seed(seed)
     with model.lm.generate(prompt, max_new_tokens=max_new_tokens, do_sample=True,
@@ -96,7 +97,7 @@ def generate_text(model: LoadedModel, prompt: str, max_new_tokens: int, seed: in
     ids = torch.as_tensor(out)[0]
     n_prompt = len(model.tokenizer(prompt, add_special_tokens=False)["input_ids"])
     completion = model.tokenizer.decode(ids[n_prompt:], skip_special_tokens=True)
-    if cache and not model.remote:
+    if cache:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".partial")
         tmp.write_text(json.dumps({"model": model.identity, "settings": settings, "prompt": prompt,

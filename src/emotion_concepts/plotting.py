@@ -50,10 +50,10 @@ def bar_with_controls(values: dict[str, float], controls: dict[str, dict[str, fl
     ax.bar(names, [values[k] for k in names], color=PALETTE[: len(names)], width=0.6)
     styles = ["--", ":", "-."]
     for i, (label, levels) in enumerate(controls.items()):
-        for j, name in enumerate(names):
-            if name in levels:
-                ax.hlines(levels[name], j - 0.42, j + 0.42, color="#222222", linestyle=styles[i % 3],
-                          linewidth=1.4, label=label if j == min(names.index(k) for k in levels) else None)
+        bars = [j for j, name in enumerate(names) if name in levels]
+        for j in bars:
+            ax.hlines(levels[names[j]], j - 0.42, j + 0.42, color="#222222", linestyle=styles[i % 3],
+                      linewidth=1.4, label=label if j == bars[0] else None)  # one legend entry a control
     for j, name in enumerate(names):
         ax.annotate(f"{values[name]:.3f}", (j, values[name]), ha="center", va="bottom", fontsize=9,
                     xytext=(0, 2), textcoords="offset points")
