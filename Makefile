@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 MODEL  ?= smollm2-135m-instruct
 STAMP  := $(VENV)/.installed
 
-.PHONY: help venv model models-extra chapters book test lint bench browser clean
+.PHONY: help venv model models-extra chapters book test lint notebooks bench browser clean
 
 help:
 	@echo "make book          set up, run every chapter on $(MODEL), build _build/html"
@@ -13,6 +13,7 @@ help:
 	@echo "make models-extra  install the optional models (qwen2.5-coder-0.5b-instruct, gemma-3-270m)"
 	@echo "make bench         extraction benchmark (benchmarks/extract.py)"
 	@echo "make lint          ruff"
+	@echo "make notebooks     regenerate notebooks/*.ipynb from notebooks/src/*.py"
 
 $(STAMP): pyproject.toml constraints.txt
 	@command -v $(PYTHON) >/dev/null || { echo "need $(PYTHON) (set PYTHON=...)"; exit 1; }
@@ -47,12 +48,17 @@ browser:
 	@command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
 
 test: model browser
-	$(BIN)/ruff check src tests benchmarks tools
+	$(BIN)/ruff check src tests benchmarks notebooks/src
+	$(BIN)/emotion-book notebooks --check
 	$(BIN)/emotion-book corpus check
 	$(BIN)/pytest -q
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests benchmarks tools
+	$(BIN)/ruff check src tests benchmarks notebooks/src
+
+# Regenerate notebooks/*.ipynb from their jupytext sources (notebooks/src/*.py).
+notebooks: $(STAMP)
+	$(BIN)/emotion-book notebooks
 
 bench: model
 	$(BIN)/python benchmarks/extract.py

@@ -1,4 +1,5 @@
-"""Shared fixtures. Tests run on the real default model (SmolLM2-135M-Instruct, CPU)."""
+"""Shared fixtures. Tests run on the real default model (SmolLM2-135M-Instruct, CPU) and on tiny
+random models of each supported family (``tiny.py``)."""
 
 from __future__ import annotations
 
@@ -7,9 +8,18 @@ import pytest
 
 @pytest.fixture(scope="session")
 def model():
+    """The default model in float32: the tests that compare with transformers' own numbers."""
     from emotion_concepts.models import load_model
 
-    return load_model()
+    return load_model(dtype="float32")
+
+
+@pytest.fixture(scope="session")
+def model_bf16():
+    """The default model as the chapters load it (bfloat16)."""
+    from emotion_concepts.models import load_model
+
+    return load_model(dtype="bfloat16")
 
 
 @pytest.fixture()

@@ -16,16 +16,12 @@ from urllib.request import urlopen
 
 import pytest
 
-from emotion_concepts import runner
+from emotion_concepts.book import runner
+from emotion_concepts.book.records import read_records
+from emotion_concepts.findings import CHAPTERS
 
 pytestmark = pytest.mark.book
 
-QUICK = {
-    "00-corpus": {"generate_emotions": ["calm", "afraid"], "generate_per_topic": 1, "max_new_tokens": 300},
-    "01-emotion-vectors": {"emotions": ["happy", "sad", "afraid", "angry", "calm", "desperate",
-                                        "disgusted", "proud", "ashamed", "loving", "bored", "content"],
-                           "sweep_step": 10, "n_random": 5, "n_shuffles": 10, "n_neutral": 48},
-}
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
 
@@ -37,9 +33,8 @@ def built(tmp_path_factory):
     mp.setenv("EMOTION_BOOK_RESULTS", str(tmp / "results"))
     mp.setenv("EMOTION_BOOK_CACHE", str(tmp / "cache"))  # nothing read from an earlier run
     try:
-        assert set(runner.chapters()) == set(QUICK), "give every chapter quick parameters here"
         for chapter in runner.chapters():
-            runner.run_chapter(chapter, params=QUICK[chapter], progress=False)
+            runner.run_chapter(chapter, params=CHAPTERS[chapter].quick, progress=False)
         index = runner.build_book()
         yield tmp, index
     finally:
@@ -56,6 +51,24 @@ def test_chapter_records(built):
     # real behaviour of the default model: held-out stories are matched to their emotion far
     # more often than by vectors built from shuffled labels
     assert m["heldout_top1"] > m["shuffled_top1_p95"]
+    assert rec["run"]["overrides"]["n_neutral"] == 48  # the quick run is recorded as such
+
+
+def test_chapter_01_dry_runs_through_the_ndif_simulation(built, tmp_path, monkeypatch):
+    """`--remote local` runs every trace of the chapter through nnsight's NDIF simulation; the
+    record's numbers equal the local run's."""
+    tmp, _ = built
+    monkeypatch.setenv("EMOTION_BOOK_BUILD", str(tmp_path / "_build"))
+    monkeypatch.setenv("EMOTION_BOOK_RESULTS", str(tmp_path / "results"))
+    monkeypatch.setenv("EMOTION_BOOK_CACHE", str(tmp_path / "cache"))  # no activations from the local run
+    runner.run_chapter("01-emotion-vectors", remote="local", params=CHAPTERS["01-emotion-vectors"].quick,
+                       progress=False)
+    local = json.loads((tmp / "results" / "smollm2-135m-instruct" / "01-emotion-vectors.json").read_text())
+    remote = json.loads((tmp_path / "results" / "smollm2-135m-instruct" / "01-emotion-vectors.json").read_text())
+    assert remote["run"]["remote"] == "local" and remote["params"]["remote"] == "local"
+    assert remote["metrics"].keys() == local["metrics"].keys()
+    for key, value in local["metrics"].items():
+        assert remote["metrics"][key] == pytest.approx(value, abs=1e-6), key
 
 
 def _internal_links(html_root: Path) -> list[tuple[Path, str]]:
@@ -108,38 +121,60 @@ def browser():
 
 def _visit(browser, url):
     page = browser.new_page()
-    failed = []
+    failed, errors = [], []
     page.on("requestfailed", lambda r: failed.append(r.url))
     # the browser's own favicon probe is not a link of the book
     page.on("response", lambda r: r.status >= 400 and not r.url.endswith("/favicon.ico")
             and failed.append(f"{r.status} {r.url}"))
+    # a failed load is also a console error; those are checked above with their addresses
+    page.on("console", lambda m: m.type == "error" and not m.text.startswith("Failed to load resource")
+            and errors.append(m.text))
+    page.on("pageerror", lambda e: errors.append(str(e)))
     page.goto(url, wait_until="networkidle")
-    return page, failed
+    return page, failed, errors
 
 
-def test_intro_renders_with_summary_table(browser, server):
-    page, failed = _visit(browser, server)
+def test_intro_renders_with_summary_table(built, browser, server):
+    page, failed, errors = _visit(browser, server)
     assert page.url.endswith("book/intro.html")
     assert "Emotion concepts" in page.title()
-    table = page.locator("table").first.inner_text()
-    assert "01-emotion-vectors" in table and "smollm2-135m-instruct" in table
-    local_failures = [f for f in failed if "127.0.0.1" in f]
-    assert not local_failures, local_failures
+    table = page.locator("table").first
+    text = table.inner_text()
+    assert "smollm2-135m-instruct" in text and "01-emotion-vectors" in text
+    rows = table.locator("tbody tr").all_inner_texts()
+    claims = [claim for chapter in CHAPTERS.values() for claim in chapter.claims]
+    assert len(rows) == len(claims)  # one row per claim
+    records = {r["chapter"]: r for r in read_records(built[0] / "results")}
+    chapter_of = {id(claim): c.id for c in CHAPTERS.values() for claim in c.claims}
+    for row, claim in zip(rows, claims, strict=True):
+        assert claim.finding.split(":")[0][:25] in row
+        metrics = records[chapter_of[id(claim)]]["metrics"]
+        assert claim.cell(metrics) in row, (claim.cell(metrics), row)  # our number and its control, as recorded
+    assert "partial" in text  # quick runs are marked as such
+    assert not failed and not errors, (failed, errors)
     page.close()
 
 
-@pytest.mark.parametrize("chapter", sorted(QUICK))
+def _figure_cells(chapter: str) -> int:
+    nb = json.loads((runner.notebooks_dir() / f"{chapter}.ipynb").read_text())
+    return sum("figure" in c["metadata"].get("mystnb", {}) for c in nb["cells"] if c["cell_type"] == "code")
+
+
+@pytest.mark.parametrize("chapter", sorted(CHAPTERS))
 def test_chapter_pages_render_their_figures(browser, server, chapter):
-    page, failed = _visit(browser, urljoin(server, f"notebooks/{chapter}.html"))
+    page, failed, errors = _visit(browser, urljoin(server, f"notebooks/{chapter}.html"))
     assert page.locator("article h1").first.is_visible()
-    images = page.locator("article img")
-    assert images.count() >= 2
-    sizes = images.evaluate_all("els => els.map(e => [e.complete, e.naturalWidth])")
-    assert all(done and width > 0 for done, width in sizes), sizes
+    figures = page.locator("article figure")
+    assert figures.count() == _figure_cells(chapter) > 0  # every captioned figure, numbered
+    captions = figures.locator("figcaption").all_inner_texts()
+    assert all(re.match(r"Fig\. \d+", c.strip()) for c in captions), captions
+    sizes = figures.locator("img").evaluate_all("els => els.map(e => [e.complete, e.naturalWidth, e.alt])")
+    assert len(sizes) == len(captions) and all(done and width > 0 and alt for done, width, alt in sizes), sizes
+    assert "Parameters of this build" in page.locator("article").inner_text()
     # every internal link on the page resolves on the server
     hrefs = page.locator("a[href]").evaluate_all("els => els.map(e => e.href)")
     for href in {h.split("#")[0] for h in hrefs if urlparse(h).hostname == "127.0.0.1"}:
         with urlopen(href) as resp:
             assert resp.status == 200, href
-    assert not [f for f in failed if "127.0.0.1" in f]
+    assert not failed and not errors, (failed, errors)
     page.close()

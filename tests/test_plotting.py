@@ -9,7 +9,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from emotion_concepts import plotting  # noqa: E402
+from emotion_concepts.book import plotting  # noqa: E402
 
 
 def test_bar_with_controls_draws_each_control_over_its_bar():

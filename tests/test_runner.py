@@ -1,42 +1,98 @@
-"""The runner: parameters are checked before any model loads; failures name the cell."""
+"""The runner: every parameter and the model spec are checked before any kernel starts, a
+refused run writes nothing, failures name the cell, records carry every declared metric, and
+the summary is a findings x models matrix."""
 
 from __future__ import annotations
 
 import json
 import shutil
+import time
 
 import pytest
 
-from emotion_concepts import runner
-from emotion_concepts.cli import main
+from emotion_concepts.book import runner
+from emotion_concepts.book.cli import main
+from emotion_concepts.book.parameters import coerce, declared_parameters
+from emotion_concepts.book.records import RecordError, read_records, write_record
+from emotion_concepts.book.summary import summary_markdown
 from emotion_concepts.errors import ParameterError
-from emotion_concepts.records import read_records, summary_markdown, write_record
+from emotion_concepts.findings import CHAPTERS
 
 
-def test_chapter_defaults_are_read_from_the_parameters_cell():
-    defaults = runner.chapter_defaults("01-emotion-vectors")
-    assert defaults["model"] == "smollm2-135m-instruct" and defaults["layer"] is None
-    assert defaults["start_token"] == 50
+@pytest.fixture()
+def no_kernel(monkeypatch, tmp_path):
+    """Fail the test if papermill is asked to start a kernel; isolate the output folders."""
+    import papermill
+
+    def started(*args, **kwargs):
+        raise AssertionError("a kernel was started")
+
+    monkeypatch.setattr(papermill, "execute_notebook", started)
+    monkeypatch.setenv("EMOTION_BOOK_BUILD", str(tmp_path / "_build"))
+    monkeypatch.setenv("EMOTION_BOOK_RESULTS", str(tmp_path / "results"))
+    return tmp_path
 
 
-def test_parameters_are_coerced_and_checked():
+def test_every_chapter_is_declared_and_every_parameter_annotated():
+    assert set(runner.chapters()) == set(CHAPTERS)
+    for chapter in runner.chapters():
+        declared = runner.chapter_parameters(chapter)
+        assert {"model", "remote", "dtype", "seed"} <= set(declared)
+        assert set(CHAPTERS[chapter].params) <= set(declared), chapter
+        assert set(CHAPTERS[chapter].quick) <= set(declared), chapter
+
+
+def test_parameters_are_coerced_by_their_annotation():
     ok = runner.validate_parameters("01-emotion-vectors", {"layer": "12", "neutral_variance": "0.4",
                                                            "remote": "false", "emotions": '["sad"]'})
     assert ok == {"layer": 12, "neutral_variance": 0.4, "remote": False, "emotions": ["sad"]}
-    with pytest.raises(ParameterError, match="unknown parameter"):
-        runner.validate_parameters("01-emotion-vectors", {"layr": "12"})
-    with pytest.raises(ParameterError, match="integer"):
-        runner.validate_parameters("01-emotion-vectors", {"start_token": "fifty"})
+    assert runner.validate_parameters("01-emotion-vectors", {"layer": "none", "remote": "local"}) == {
+        "layer": None, "remote": "local"}
+    declared = declared_parameters("x: float = 1.0\nnames: list[str] = []\nflag: bool | str = False\n")
+    assert coerce(declared["x"], 2) == 2.0 and isinstance(coerce(declared["x"], 2), float)
+    assert coerce(declared["flag"], "true") is True and coerce(declared["flag"], "local") == "local"
+    with pytest.raises(ParameterError, match="no type annotation"):
+        declared_parameters("x = 1\n")
 
 
-def test_cli_rejects_bad_parameters_before_loading(monkeypatch, capsys):
-    import emotion_concepts.models as models
+@pytest.mark.parametrize("name, value, message", [
+    ("layer", "twelve", "layer takes int | None"),
+    ("layer", "abc", "layer takes int | None"),
+    ("layer", "30", "out of range; the model has 30 layers"),
+    ("layer", "-1", "out of range"),
+    ("emotions", '["hangry"]', "'hangry' is not one of"),
+    ("emotions", '"sad"', "emotions takes list[str]"),
+    ("neutral_variance", "7", "must be <= 1.0"),
+    ("batch_size", "big", "batch_size takes int"),
+    ("batch_size", "0", "must be >= 1"),
+    ("dtype", "float16", "'float16' is not one of"),
+    ("layr", "3", "unknown parameter"),
+])
+def test_bad_parameters_are_refused_before_any_kernel(no_kernel, capsys, name, value, message):
+    start = time.time()
+    assert main(["run", "01-emotion-vectors", "-p", name, value]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and message in err[0], err
+    assert time.time() - start < 5  # far below a model load
+    assert not (no_kernel / "_build").exists() and not (no_kernel / "results").exists()  # nothing written
 
-    monkeypatch.setattr(models, "load_model", lambda *a, **k: pytest.fail("model loaded"))
-    assert main(["run", "01-emotion-vectors", "-p", "batch_size", "big"]) == 1
-    assert "batch_size" in capsys.readouterr().err
+
+def test_bad_model_spec_is_refused_and_writes_nothing(no_kernel, capsys):
+    assert main(["run", "01-emotion-vectors", "--model", "/no/such/dir"]) == 1
+    assert "no model folder at '/no/such/dir'" in capsys.readouterr().err
+    assert main(["run", "01-emotion-vectors", "--remote"]) == 1  # NDIF needs a Hugging Face id
+    assert "offline GGUF alias" in capsys.readouterr().err
     assert main(["run", "no-such-chapter"]) == 1
     assert "no chapter" in capsys.readouterr().err
+    assert not (no_kernel / "_build").exists() and not (no_kernel / "results").exists()
+
+
+def test_run_all_checks_every_chapter_before_the_first_runs(no_kernel, capsys):
+    assert main(["run-all", "-p", "batch_size", "big"]) == 1  # chapter 01's parameter; 00 would run first
+    assert "batch_size takes int" in capsys.readouterr().err
+    assert main(["run-all", "-p", "nobody_takes_this", "1"]) == 1
+    assert "no chapter takes" in capsys.readouterr().err
+    assert not (no_kernel / "_build").exists()
 
 
 def test_failing_chapter_names_the_cell(tmp_path, monkeypatch):
@@ -52,6 +108,7 @@ def test_failing_chapter_names_the_cell(tmp_path, monkeypatch):
                     ignore=shutil.ignore_patterns("stories"))
     monkeypatch.setenv("EMOTION_BOOK_ROOT", str(root))
     monkeypatch.setenv("EMOTION_BOOK_BUILD", str(tmp_path / "build"))
+    monkeypatch.setenv("EMOTION_BOOK_RESULTS", str(tmp_path / "results"))
     with pytest.raises(runner.ChapterFailed, match=r"99-fails failed: cell \d+ raised ValueError: deliberate"):
         runner.run_chapter("99-fails", progress=False)
     out = runner.executed_path("99-fails", "smollm2-135m-instruct")
@@ -59,19 +116,38 @@ def test_failing_chapter_names_the_cell(tmp_path, monkeypatch):
     assert out.with_name("99-fails.failed.ipynb").exists()
 
 
-def test_records_and_summary(tmp_path):
-    metrics = {"heldout_top1": 0.5, "heldout_top5": 0.9, "chance_top1": 0.1, "chance_top5": 0.5,
-               "shuffled_top1_p95": 0.2, "shuffled_top5_p95": 0.6, "n_emotions": 10,
-               "logit_lens_hit_rate": 0.0, "logit_lens_random_hit_rate": 0.0, "logit_lens_random_hit_rate_p95": 0.0,
-               "logit_lens_last_layer": 29, "logit_lens_last_hit_rate": 0.1, "logit_lens_last_random_hit_rate": 0.02,
-               "logit_lens_last_random_hit_rate_p95": 0.1}
+def _metrics(chapter: str, value: float = 0.5) -> dict:
+    return {k: value for k in CHAPTERS[chapter].declared_metrics()}
+
+
+def test_a_record_must_carry_every_declared_metric(tmp_path):
+    metrics = _metrics("01-emotion-vectors")
     path = write_record("01-emotion-vectors", "org/model", {"layer": 3}, metrics, root=tmp_path)
     assert path == tmp_path / "org--model" / "01-emotion-vectors.json"
-    rec = read_records(tmp_path)[0]
-    assert set(rec) == {"chapter", "model", "params", "metrics", "versions", "created"}
-    table = summary_markdown([rec])
-    assert "replicates (above control)" in table and "does not replicate" in table
-    lens_rows = [row for row in table.splitlines() if "Logit lens" in row]
-    # above the random directions' mean but not above their 95th percentile: not a replication
-    assert all("does not replicate" in row for row in lens_rows), lens_rows
-    assert "missing metric" in table  # cluster metrics absent from this record: said, not crashed
+    assert set(read_records(tmp_path)[0]) == {"chapter", "model", "params", "metrics", "versions", "created"}
+    missing = {k: v for k, v in metrics.items() if k != "heldout_top5"}
+    with pytest.raises(RecordError, match="lacks declared metric.*heldout_top5"):
+        write_record("01-emotion-vectors", "org/model", {}, missing, root=tmp_path)
+    with pytest.raises(RecordError, match="non-numeric"):
+        write_record("01-emotion-vectors", "org/model", {}, {**metrics, "heldout_top1": "high"}, root=tmp_path)
+
+
+def test_summary_is_a_matrix_with_verdicts_partial_runs_and_failures():
+    full = _metrics("01-emotion-vectors", 0.1)
+    full.update({"heldout_top1": 0.3, "shuffled_top1_p95": 0.01, "heldout_top5": 0.02, "shuffled_top5_p95": 0.05,
+                 "n_emotions": 171, "layer": 20, "logit_lens_last_layer": 29})
+    records = [{"chapter": "01-emotion-vectors", "model": "a", "metrics": full, "run": {"overrides": {}}},
+               {"chapter": "01-emotion-vectors", "model": "b", "metrics": full,
+                "run": {"overrides": {"emotions": ["sad"], "n_neutral": 48}}}]
+    table = summary_markdown(records, ["a", "b", "c"], failures={("01-emotion-vectors", "c"): "cell 5 raised OSError"})
+    header = table.splitlines()[0]
+    assert header.count("|") == 8 and "`a`" in header and "`c`" in header  # one column per model
+    top1 = next(row for row in table.splitlines() if "(top-1)" in row)
+    assert top1.count("replicates") == 2 and "does not" not in top1
+    assert "0.300 vs 0.010" in top1  # our number against the control the verdict uses
+    assert "*partial (emotions, n_neutral)*" in top1 and top1.count("partial") == 1
+    assert "**failed**: cell 5 raised OSError" in top1
+    top5 = next(row for row in table.splitlines() if "top-5" in row)
+    assert "0.020 vs 0.050" in top5 and "does not replicate" in top5
+    rows = [r for r in table.splitlines()[2:] if r.startswith("| {doc}")]
+    assert len(rows) == sum(len(c.claims) for c in CHAPTERS.values())  # one row per claim, not per model

@@ -19,3 +19,7 @@ class DataError(EmotionBookError):
 
 class ParameterError(EmotionBookError):
     """A chapter parameter with an unknown name or a wrong type."""
+
+
+class RemoteTraceError(EmotionBookError):
+    """A trace that could not run where it was sent (NDIF, or its local simulation)."""
