@@ -91,7 +91,7 @@ def _good_stories(emotion: str = "calm", n: int = 12) -> list[Story]:
 
 def _kinds(stories, synonyms=None, emotions=("calm",)):
     return {p.kind for p in check_stories(stories, list(emotions), TOPICS,
-                                          synonyms or {"calm": ["tranquil", "serene"]})}
+                                          synonyms or {"calm": ["tranquil", "serene"]}, required_voices=("narrative",))}
 
 
 def test_validator_accepts_good_stories():
@@ -183,3 +183,22 @@ def test_unknown_emotion_subset_is_an_error():
 
     with pytest.raises(DataError, match="unknown emotion"):
         corpus.load_stories(emotions_subset=["happy", "hangry"])
+
+
+def test_every_voice_is_required_for_every_emotion():
+    kinds = {p.kind for p in check_stories(_good_stories(), ["calm"], TOPICS, {"calm": []})}
+    assert "too-few" in kinds  # the other voices' texts are missing
+    problems = [p for p in check_stories(_good_stories(), ["calm"], TOPICS, {"calm": []}) if p.kind == "too-few"]
+    assert {p.where for p in problems} == {f"calm ({v})" for v in corpus.VOICES if v != "narrative"}
+
+
+@pytest.mark.parametrize("voice, text, kind", [
+    ("diary", "She walked to the shops and the shops were closed, and she walked back home again slowly "
+              "because there was nothing else to do on a wet Sunday afternoon in the town.", "voice-person"),
+    ("dialogue", "Ana: Where were you?\nBen said nothing and looked at the floor.", "voice-format"),
+    ("message", "I waited at the station for two hours and nobody came to meet me.", "voice-person"),
+    ("report", "The tenant stated that I had been rude to him on the stairs.", "voice-person"),
+    ("report", 'The tenant said "not again" and left.', "voice-style"),
+])
+def test_voice_features_are_checked(voice, text, kind):
+    assert kind in {k for k, _ in corpus.VOICES[voice].feature_problems(text)}

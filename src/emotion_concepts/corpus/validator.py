@@ -13,7 +13,7 @@ from .plan import held_out_topic_ids
 from .stories import Story, emotions, load_stories, synonyms, topics
 from .voices import VOICES
 
-REQUIRED_VOICES = ("narrative",)  # every emotion must have its full set of texts in these voices
+REQUIRED_VOICES = tuple(VOICES)  # every emotion needs its full set of texts in each of these voices
 MIN_TEST_PER_EMOTION = 3
 NEAR_DUPLICATE_JACCARD = 0.5
 SHINGLE = 5
