@@ -29,7 +29,7 @@ from ..files import atomic_write_bytes
 from ..models.loading import LoadedModel
 from ..paths import cache_dir
 
-CACHE_VERSION = 2
+CACHE_VERSION = 3
 
 
 # ---------------------------------------------------------------- pure tensor functions
@@ -130,10 +130,13 @@ def layer_outputs(model: LoadedModel, enc: dict[str, torch.Tensor], layers: Sequ
     return {layer: torch.as_tensor(value).detach().float() for layer, value in saved.items()}
 
 
-def _cache_key(model: LoadedModel, texts: Sequence[str], layers: list[int], params: dict) -> str:
+def _cache_key(model: LoadedModel, texts: Sequence[str], layer: int, params: dict) -> str:
+    """Content address of one layer's read: model identity (weights hash and dtype), the texts,
+    the read-out parameters and the layer. One file per layer, so a read of other layers of the
+    same texts reuses whatever is cached and runs the model only for the rest."""
     h = hashlib.sha256()
-    h.update(json.dumps({"model": model.identity or model.alias, "layers": sorted(layers),
-                         "params": params, "v": CACHE_VERSION}, sort_keys=True).encode())
+    h.update(json.dumps({"model": model.identity or model.alias, "layer": int(layer), "params": params,
+                         "v": CACHE_VERSION}, sort_keys=True).encode())
     for text in texts:
         h.update(hashlib.sha256(text.encode()).digest())
     return h.hexdigest()[:32]
@@ -151,37 +154,39 @@ def _run(model: LoadedModel, texts: Sequence[str], layers: Sequence[int], params
     layers = sorted({model.check_layer(int(layer)) for layer in layers})
     if batch_size < 1:
         raise EmotionBookError(f"batch_size must be >= 1, got {batch_size}")
-    key = _cache_key(model, texts, layers, params)
-    path = _cached(key)
-    if cache and path.exists():
+    paths = {layer: _cached(_cache_key(model, texts, layer, params)) for layer in layers}
+    result: dict[int, torch.Tensor] = {}
+    if cache:
         from safetensors.torch import load_file
 
-        stored = load_file(path)
-        return {layer: stored[f"layer_{layer}"] for layer in layers}
+        result = {layer: load_file(path)["activations"] for layer, path in paths.items() if path.exists()}
+    missing = [layer for layer in layers if layer not in result]
+    if not missing:
+        return result
 
     ids = ids if ids is not None else encode_texts(model, texts)
     # sort by length so batches carry little padding; restore order at the end
     order = sorted(range(len(texts)), key=lambda i: len(ids[i]))
-    chunks: dict[int, list[torch.Tensor]] = {layer: [] for layer in layers}
+    chunks: dict[int, list[torch.Tensor]] = {layer: [] for layer in missing}
     batches = [order[i:i + batch_size] for i in range(0, len(order), batch_size)]
     desc = progress if isinstance(progress, str) else "activations"
     pad_id = model.tokenizer.pad_token_id
     for batch in tqdm(batches, desc=desc, disable=not progress, mininterval=2.0):
         enc = pad_batch([ids[i] for i in batch], pad_id, params.get("padding_side", "right"))
-        outputs = layer_outputs(model, enc, layers)
-        for layer in layers:
+        outputs = layer_outputs(model, enc, missing)
+        for layer in missing:
             chunks[layer].append(reduce(outputs[layer], enc["attention_mask"]))
     inverse = torch.empty(len(order), dtype=torch.long)
     inverse[torch.tensor(order)] = torch.arange(len(order))
-    result = {layer: torch.cat(chunks[layer])[inverse].contiguous() for layer in layers}
+    for layer in missing:
+        result[layer] = torch.cat(chunks[layer])[inverse].contiguous()
+        if cache:
+            from safetensors.torch import save
 
-    if cache:
-        from safetensors.torch import save
-
-        blob = save({f"layer_{layer}": t for layer, t in result.items()},
-                    metadata={"model": model.identity, "params": json.dumps(params)})
-        atomic_write_bytes(path, blob)
-    return result
+            blob = save({"activations": result[layer]},
+                        metadata={"model": model.identity, "layer": str(layer), "params": json.dumps(params)})
+            atomic_write_bytes(paths[layer], blob)
+    return {layer: result[layer] for layer in layers}
 
 
 def residual_means(model: LoadedModel, texts: Sequence[str], layers: Sequence[int], *,
@@ -202,6 +207,19 @@ def residual_means(model: LoadedModel, texts: Sequence[str], layers: Sequence[in
     params = {"read": "mean", "start_token": int(start_token), "padding_side": padding_side}
     return _run(model, texts, layers, params, lambda h, m: masked_mean(h, token_range_mask(m, start_token)),
                 batch_size, progress, cache, ids)
+
+
+def residual_norm_means(model: LoadedModel, texts: Sequence[str], layers: Sequence[int], *, batch_size: int = 8,
+                        progress: bool | str = False, cache: bool = True) -> dict[int, torch.Tensor]:
+    """{layer: [n_texts]}: each text's mean per-token residual-stream norm after block ``layer``,
+    over every token but the first (whose norm is an outlier)."""
+    params = {"read": "norm", "padding_side": "right"}
+
+    def reduce(h: torch.Tensor, m: torch.Tensor) -> torch.Tensor:
+        return masked_mean(h.norm(dim=-1, keepdim=True), token_range_mask(m, 1))
+
+    out = _run(model, texts, layers, params, reduce, batch_size, progress, cache)
+    return {layer: t[:, 0] for layer, t in out.items()}
 
 
 def residuals_at(model: LoadedModel, texts: Sequence[str], layers: Sequence[int], *,
