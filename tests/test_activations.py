@@ -86,6 +86,21 @@ def test_cache_hit_skips_the_model(model, isolated_cache, monkeypatch):
     torch.testing.assert_close(first[5], again[5])
     with pytest.raises(AssertionError, match="cache hit"):  # other parameters: a new key
         residual_means(model, LONG, [5], start_token=2, progress=False)
+    with pytest.raises(AssertionError, match="cache hit"):  # a layer not read yet
+        residual_means(model, LONG, [5, 7], start_token=1, progress=False)
+
+
+def test_cached_layers_are_reused_and_only_missing_ones_are_read(model, isolated_cache, monkeypatch):
+    first = residual_means(model, LONG, [4, 9], start_token=1, progress=False)
+    asked = []
+    real = activations.layer_outputs
+    monkeypatch.setattr(activations, "layer_outputs", lambda m, enc, layers: asked.append(list(layers))
+                        or real(m, enc, layers))
+    both = residual_means(model, LONG, [9, 12], start_token=1, progress=False)
+    assert asked and all(layers == [12] for layers in asked)  # layer 9 came from the cache
+    torch.testing.assert_close(both[9], first[9])
+    fresh = residual_means(model, LONG, [12], start_token=1, progress=False, cache=False)
+    torch.testing.assert_close(both[12], fresh[12])
 
 
 def test_layer_out_of_range(model):

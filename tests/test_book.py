@@ -45,12 +45,12 @@ def test_chapter_records(built):
     tmp, _ = built
     rec = json.loads((tmp / "results" / "smollm2-135m-instruct" / "01-emotion-vectors.json").read_text())
     m = rec["metrics"]
-    for key in ("heldout_top1", "heldout_top5", "chance_top1", "n_emotions", "layer"):
-        assert key in m
-    assert m["n_emotions"] == 12 and m["layer"] == 20 and m["chance_top1"] == pytest.approx(1 / 12)
-    # real behaviour of the default model: held-out stories are matched to their emotion far
-    # more often than by vectors built from shuffled labels
-    assert m["heldout_top1"] > m["shuffled_top1_p95"]
+    assert not CHAPTERS["01-emotion-vectors"].missing_metrics(m)
+    assert m["n_emotions"] == 12 and m["n_voices"] == 5 and m["chance_top1"] == pytest.approx(1 / 12)
+    assert m["reference"] in ("train", "neutral", "own") and 0 <= m["layer"] < 30
+    # real behaviour of the default model: texts in a voice the vectors never saw are matched to
+    # their emotion more often than by vectors built from shuffled labels
+    assert m["lovo_top1"] > m["lovo_shuffled_top1_p95"]
     assert rec["run"]["overrides"]["n_neutral"] == 48  # the quick run is recorded as such
 
 
@@ -68,7 +68,13 @@ def test_chapter_01_dry_runs_through_the_ndif_simulation(built, tmp_path, monkey
     assert remote["run"]["remote"] == "local" and remote["params"]["remote"] == "local"
     assert remote["metrics"].keys() == local["metrics"].keys()
     for key, value in local["metrics"].items():
-        assert remote["metrics"][key] == pytest.approx(value, abs=1e-6), key
+        if key == "n_traces":  # the lens reads weights here but traces (one request per layer) remotely
+            assert remote["metrics"][key] == value + 2
+        elif isinstance(value, dict):  # per-voice numbers
+            for voice, stats in value.items():
+                assert remote["metrics"][key][voice] == pytest.approx(stats, abs=1e-6), (key, voice)
+        else:
+            assert remote["metrics"][key] == pytest.approx(value, abs=1e-6), key
 
 
 def _internal_links(html_root: Path) -> list[tuple[Path, str]]:

@@ -22,13 +22,13 @@ def test_bar_with_controls_draws_each_control_over_its_bar():
     plt.close("all")
 
 
-def test_accuracy_by_layer_marks_chance_and_chosen_layer():
-    df = pd.DataFrame({"layer": [2, 5], "top1": [0.2, 0.3], "top5": [0.5, 0.6],
-                       "shuffled_top1_p95": [0.01, 0.01], "shuffled_top5_p95": [0.04, 0.04]}).set_index("layer")
-    ax = plotting.accuracy_by_layer(df, chosen_layer=5, n_classes=10)
+def test_grouped_bars_draw_each_null_over_its_own_bar():
+    df = pd.DataFrame({"top1": [0.2, 0.3], "top5": [0.5, 0.6], "shuffled_top1_p95": [0.01, 0.02],
+                       "shuffled_top5_p95": [0.04, 0.05]}, index=["diary", "report"])
+    ax = plotting.grouped_bars_with_null(df, ["top1", "top5"], chance={"top1": 0.1, "top5": 0.3}, title="t", ylabel="y")
+    segments = sorted(round(float(seg[0][1]), 3) for coll in ax.collections for seg in coll.get_segments())
+    assert segments == [0.01, 0.02, 0.04, 0.05]
     labels = [t.get_text() for t in ax.get_legend().get_texts()]
-    assert "chance, top-1" in labels and "shuffled labels, top-5 (95th pct)" in labels
-    horizontal = sorted(line.get_ydata()[0] for line in ax.get_lines() if len(set(line.get_ydata())) == 1
-                        and line.get_xdata()[0] == 0)
-    assert horizontal == [0.1, 0.5]  # chance: 1/10 and 5/10
+    assert "shuffled labels, 95th pct" in labels and "chance, top5" in labels
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["diary", "report"]
     plt.close("all")

@@ -16,11 +16,15 @@
 # (`data/stories/`) and a generator for readers with larger models. This chapter describes the
 # corpus, shows what the validator checks, and runs the generator on the chapter's model.
 #
-# **Who wrote them.** The texts were written for this project by instances of an Anthropic
-# Claude model working as writers to a shared brief (the paper's prompt, the topic and person of
-# each slot, and the rules below), then checked by the validator. Like the paper's corpus, it is
-# synthetic text from one family of model: its style, and any stereotypes in how it shows an
-# emotion, are part of what the vectors measure.
+# **Who wrote them, and in what voices.** The texts were written for this project by instances
+# of an Anthropic Claude model working as writers to shared briefs (the topic and person of each
+# slot, and the rules below), then checked by the validator. There are five **voices**, each its
+# own brief and register: the paper's one-paragraph stories (*narrative*), private *diary*
+# entries, *dialogue*-only scenes, *messages* the person writes to someone, and plain
+# third-person *reports*. A corpus in one voice teaches the vectors that voice as much as the
+# emotion; chapter 1 tests them on a voice they were not built from. Like the paper's corpus,
+# all of it is synthetic text from one family of model: its style, and any stereotypes in how it
+# shows an emotion, are part of what the vectors measure.
 #
 # **Rules every text obeys** (checked by `emotion-book corpus check`,
 # `corpus.validator.check_stories`): a length band; a topic from the paper's list of 100; a
@@ -91,6 +95,19 @@ summary.to_frame("value")
 
 # %% tags=["hide-input"]
 story_corpus.voice_table(df)
+
+# %% [markdown]
+# Each voice has its own brief, length band and checkable features (`corpus.voices`): a diary
+# entry is in the first person with short sentences; a dialogue is only `Name: words` lines; a
+# message addresses its reader; a report has no first-person words and no quotation marks. How
+# distinct the voices are shows in {numref}`fig-voice-rules`: the share of each voice's texts
+# that would pass another voice's rules.
+
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "Share of each voice's texts (rows) that pass each voice's length band and features (columns). The diagonal is 1: every text passes its own voice's rules.", "name": "fig-voice-rules"}, "image": {"alt": "Heatmap of the share of texts of each voice passing each voice's rules"}}
+rules = story_corpus.voice_rule_matrix(df)
+plotting.heatmap(rules.values, list(rules.index), list(rules.columns), title="Texts passing each voice's rules",
+                 xlabel="rules of voice", ylabel="texts of voice", annotate=True, cmap="mako_r")
+plt.show()
 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "Left: text length in words per voice, with each voice's band. Right: how often each topic is used; held-out (test) topics in orange.", "name": "fig-corpus-lengths"}, "image": {"alt": "Histogram of text lengths and bar chart of topic use"}}
 fig, ax = plt.subplots(1, 2, figsize=(11, 3.6))

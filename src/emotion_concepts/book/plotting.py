@@ -64,20 +64,25 @@ def bar_with_controls(values: dict[str, float], controls: dict[str, dict[str, fl
     return ax
 
 
-def accuracy_by_layer(by_layer, *, chosen_layer: int, n_classes: int, ax=None):
-    """Held-out top-1/top-5 per layer (a DataFrame indexed by layer with columns top1, top5 and
-    optional shuffled_top1_p95, shuffled_top5_p95), with chance lines and the chosen layer."""
+def grouped_bars_with_null(table, stats: Sequence[str], *, chance: dict[str, float] | None = None, title: str,
+                           ylabel: str, xlabel: str = "", ax=None):
+    """Grouped bars: one group per row of ``table`` (a DataFrame indexed by group), one bar per
+    statistic in ``stats``; where the table has ``shuffled_<stat>_p95`` that null is drawn as a
+    black line over its bar, and ``chance[stat]`` as a dotted line across the plot."""
     if ax is None:
-        _, ax = plt.subplots(figsize=(8, 3.6))
-    for col, color, k in (("top1", PALETTE[0], 1), ("top5", PALETTE[1], 5)):
-        ax.plot(by_layer.index, by_layer[col], marker="o", color=color, label=f"top-{k}")
-        null = f"shuffled_top{k}_p95"
-        if null in by_layer:
-            ax.plot(by_layer.index, by_layer[null], ls=":", color=color, label=f"shuffled labels, top-{k} (95th pct)")
-        ax.axhline(min(k, n_classes) / n_classes, color=color, ls="--", lw=0.9, alpha=0.7, label=f"chance, top-{k}")
-    ax.axvline(chosen_layer, color="#6b6b6b", lw=0.8)
-    ax.annotate(f"chapter's layer ({chosen_layer})", (chosen_layer, ax.get_ylim()[1]), ha="left", va="top",
-                fontsize=8, xytext=(3, -2), textcoords="offset points", color="#444444")
-    ax.set(xlabel="layer", ylabel="held-out accuracy", title="Held-out accuracy by layer")
+        _, ax = plt.subplots(figsize=(4.5 + 1.1 * len(table), 3.8))
+    width = 0.8 / len(stats)
+    x = np.arange(len(table))
+    for k, stat in enumerate(stats):
+        pos = x - 0.4 + width * (k + 0.5)
+        ax.bar(pos, table[stat], width=width * 0.9, color=PALETTE[k % len(PALETTE)], label=stat)
+        null = f"shuffled_{stat}_p95"
+        if null in table:
+            ax.hlines(table[null], pos - width * 0.45, pos + width * 0.45, color="#222222", lw=1.6,
+                      label="shuffled labels, 95th pct" if k == 0 else None)
+        if chance and stat in chance:
+            ax.axhline(chance[stat], color=PALETTE[k % len(PALETTE)], ls=":", lw=1, label=f"chance, {stat}")
+    ax.set_xticks(x, list(table.index))
+    ax.set(title=title, ylabel=ylabel, xlabel=xlabel)
     ax.legend(frameon=True, fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     return ax

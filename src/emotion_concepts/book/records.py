@@ -57,8 +57,9 @@ def record_path(chapter: str, model: str, root: Path | None = None) -> Path:
 
 
 def check_metrics(chapter: str, metrics: dict[str, Any]) -> None:
-    """Every metric the chapter declares is present and a finite number (or ``None`` where the
-    chapter says a statistic could not be computed: then it says why in the notebook)."""
+    """Every metric the chapter declares is present; those its claims compare are finite numbers,
+    the others numbers, strings or ``None`` (a statistic that could not be computed, and the
+    notebook says why)."""
     from ..findings import CHAPTERS
 
     if chapter not in CHAPTERS:
@@ -67,8 +68,10 @@ def check_metrics(chapter: str, metrics: dict[str, Any]) -> None:
     missing = [k for k in declared if k not in metrics]
     if missing:
         raise RecordError(f"the {chapter} record lacks declared metric(s): {', '.join(missing)}")
-    bad = [k for k in declared if metrics[k] is not None and not (
-        isinstance(metrics[k], int | float) and not isinstance(metrics[k], bool) and math.isfinite(metrics[k]))]
+    compared = {k for claim in CHAPTERS[chapter].claims for k in claim.metric_keys()}
+    bad = [k for k in declared if not (
+        isinstance(metrics[k], int | float) and not isinstance(metrics[k], bool) and math.isfinite(metrics[k])
+        or (k not in compared and (metrics[k] is None or isinstance(metrics[k], str | int | float))))]
     if bad:
         raise RecordError(f"the {chapter} record has non-numeric metric(s): "
                           + ", ".join(f"{k}={metrics[k]!r}" for k in bad))

@@ -34,6 +34,20 @@ def voice_table(df: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows).sort_values("voice", key=lambda s: s.map(order)).set_index("voice")
 
 
+def voice_rule_matrix(df: pd.DataFrame) -> pd.DataFrame:
+    """Share of each voice's texts (rows) that would pass another voice's length band and features
+    (columns): the diagonal is 1 for a clean corpus; the rest says how distinct the voices are."""
+    out = {}
+    for rules in VOICES.values():
+        def passes(text: str, rules=rules) -> bool:
+            wc = word_count(text)
+            return rules.min_words <= wc <= rules.max_words and not rules.feature_problems(text)
+
+        out[rules.name] = df.groupby("voice", sort=False).text.apply(lambda texts: texts.map(passes).mean())
+    order = [v for v in VOICES if v in set(df.voice)]
+    return pd.DataFrame(out).reindex(index=order)[order]
+
+
 CHAPTER = Chapter(
     id="00-corpus",
     title="The corpus",

@@ -27,13 +27,16 @@ FORMAT_VERSION = 2
 
 def class_means(acts: torch.Tensor, labels: Sequence[str], classes: Sequence[str]) -> torch.Tensor:
     """[n_classes, d]: mean of ``acts`` rows for each class, in ``classes`` order."""
-    rows = []
-    for c in classes:
-        idx = [i for i, label in enumerate(labels) if label == c]
-        if not idx:
-            raise ValueError(f"no activations for class {c!r}")
-        rows.append(acts[idx].mean(dim=0))
-    return torch.stack(rows)
+    lookup = {c: i for i, c in enumerate(classes)}
+    unknown = sorted(set(labels) - set(lookup))
+    if unknown:
+        raise ValueError(f"labels not among the classes: {unknown[:5]}")
+    index = torch.tensor([lookup[label] for label in labels], dtype=torch.long)
+    counts = torch.bincount(index, minlength=len(classes))
+    if (counts == 0).any():
+        raise ValueError(f"no activations for class {classes[int((counts == 0).nonzero()[0])]!r}")
+    sums = torch.zeros(len(classes), acts.shape[-1], dtype=acts.dtype).index_add_(0, index, acts)
+    return sums / counts.unsqueeze(-1).to(acts.dtype)
 
 
 def center_on_grand_mean(means: torch.Tensor) -> torch.Tensor:
