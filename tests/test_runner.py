@@ -125,17 +125,18 @@ def test_a_record_must_carry_every_declared_metric(tmp_path):
     path = write_record("01-emotion-vectors", "org/model", {"layer": 3}, metrics, root=tmp_path)
     assert path == tmp_path / "org--model" / "01-emotion-vectors.json"
     assert set(read_records(tmp_path)[0]) == {"chapter", "model", "params", "metrics", "versions", "created"}
-    missing = {k: v for k, v in metrics.items() if k != "heldout_top5"}
-    with pytest.raises(RecordError, match="lacks declared metric.*heldout_top5"):
+    missing = {k: v for k, v in metrics.items() if k != "lovo_top5"}
+    with pytest.raises(RecordError, match="lacks declared metric.*lovo_top5"):
         write_record("01-emotion-vectors", "org/model", {}, missing, root=tmp_path)
-    with pytest.raises(RecordError, match="non-numeric"):
-        write_record("01-emotion-vectors", "org/model", {}, {**metrics, "heldout_top1": "high"}, root=tmp_path)
+    with pytest.raises(RecordError, match="non-numeric"):  # a number a claim compares
+        write_record("01-emotion-vectors", "org/model", {}, {**metrics, "lovo_top1": "high"}, root=tmp_path)
+    write_record("01-emotion-vectors", "org/model", {}, {**metrics, "reference": "own"}, root=tmp_path)  # a label
 
 
 def test_summary_is_a_matrix_with_verdicts_partial_runs_and_failures():
     full = _metrics("01-emotion-vectors", 0.1)
-    full.update({"heldout_top1": 0.3, "shuffled_top1_p95": 0.01, "heldout_top5": 0.02, "shuffled_top5_p95": 0.05,
-                 "n_emotions": 171, "layer": 20, "logit_lens_last_layer": 29})
+    full.update({"lovo_top1": 0.3, "lovo_shuffled_top1_p95": 0.01, "lovo_top5": 0.02, "lovo_shuffled_top5_p95": 0.05,
+                 "n_emotions": 171, "n_voices": 5, "layer": 20, "reference": "own", "logit_lens_last_layer": 29})
     records = [{"chapter": "01-emotion-vectors", "model": "a", "metrics": full, "run": {"overrides": {}}},
                {"chapter": "01-emotion-vectors", "model": "b", "metrics": full,
                 "run": {"overrides": {"emotions": ["sad"], "n_neutral": 48}}}]
@@ -147,7 +148,7 @@ def test_summary_is_a_matrix_with_verdicts_partial_runs_and_failures():
     assert "0.300 vs 0.010" in top1  # our number against the control the verdict uses
     assert "*partial (emotions, n_neutral)*" in top1 and top1.count("partial") == 1
     assert "**failed**: cell 5 raised OSError" in top1
-    top5 = next(row for row in table.splitlines() if "top-5" in row)
+    top5 = next(row for row in table.splitlines() if "Leave one voice out: top-5" in row)
     assert "0.020 vs 0.050" in top5 and "does not replicate" in top5
     rows = [r for r in table.splitlines()[2:] if r.startswith("| {doc}")]
     assert len(rows) == sum(len(c.claims) for c in CHAPTERS.values())  # one row per claim, not per model
