@@ -64,7 +64,17 @@ import numpy as np
 import pandas as pd
 import torch
 
-from emotion_concepts import corpus, emotion_vectors, lens, load_model, model_slug, plotting, results_dir, write_record
+from emotion_concepts import (
+    corpus,
+    emotion_vectors,
+    lens,
+    load_model,
+    model_slug,
+    plotting,
+    results_dir,
+    scoring,
+    write_record,
+)
 from emotion_concepts.book.present import glue, parameter_count
 from emotion_concepts.findings.emotion_vectors import Recipe
 
@@ -82,6 +92,7 @@ print(f"{m.alias} ({parameter_count(m)} parameters, {dtype}): {m.n_layers} layer
 stories = corpus.load_stories(emotions_subset=emotions or None, voices=voices or None)
 emotion_names = [e for e in corpus.emotions() if e in {s.emotion for s in stories}]
 voice_names = [v for v in corpus.VOICES if v in {s.voice for s in stories}]
+chance = {f"top{k}": scoring.chance_topk(len(emotion_names), k) for k in (1, 5)}
 dialogues = corpus.sample_neutral(corpus.load_neutral(), n_neutral, seed)
 glue("n_voices", len(voice_names))
 pd.crosstab(pd.Series([s.voice for s in stories], name="voice"), pd.Series([s.split for s in stories], name="split"))
@@ -120,7 +131,7 @@ for i, ref in enumerate(references):
         g = grid[(grid.reference == ref) & (grid["style"] == st)]
         ax.plot(g.layer, g.top5, marker="o", color=plotting.PALETTE[i], ls="--" if st else "-",
                 label=f"{ref}{' + style removed' if st else ''}")
-ax.axhline(min(5, len(emotion_names)) / len(emotion_names), color="#444", ls=":", lw=1, label="chance")
+ax.axhline(chance["top5"], color="#444", ls=":", lw=1, label="chance")
 ax.axvline(recipe.layer, color="#6b6b6b", lw=0.8)
 ax.set(xlabel="layer", ylabel="validation top-5", title="Choosing the recipe (validation texts)")
 ax.legend(frameon=True, fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
@@ -150,8 +161,7 @@ lovo = [emotion_vectors.evaluate_fold(acts[recipe.layer], stories, fold, neutral
         for fold in emotion_vectors.lovo_folds(stories, "test")]
 lovo_table = emotion_vectors.fold_table(lovo)
 lovo_mean = emotion_vectors.summarise_folds(lovo)
-plotting.grouped_bars_with_null(lovo_table, ["top1", "top5"], chance={"top1": 1 / len(emotion_names),
-                                "top5": min(5, len(emotion_names)) / len(emotion_names)},
+plotting.grouped_bars_with_null(lovo_table, ["top1", "top5"], chance=chance,
                                 title=f"Leave one voice out, {len(emotion_names)}-way, layer {recipe.layer}",
                                 ylabel="held-out accuracy", xlabel="left-out voice")
 plt.show()
@@ -230,7 +240,7 @@ by_layer = pd.DataFrame(rows).set_index("layer")
 fig, ax = plt.subplots(figsize=(8, 3.6))
 ax.plot(by_layer.index, by_layer.lovo_top5, marker="o", color=plotting.PALETTE[0], label="leave one voice out")
 ax.plot(by_layer.index, by_layer.same_voice_top5, marker="s", color=plotting.PALETTE[1], label="same voice")
-ax.axhline(min(5, len(emotion_names)) / len(emotion_names), color="#444", ls=":", lw=1, label="chance")
+ax.axhline(chance["top5"], color="#444", ls=":", lw=1, label="chance")
 ax.axvline(recipe.layer, color="#6b6b6b", lw=0.8)
 ax.set(xlabel="layer", ylabel="held-out top-5", title="Held-out top-5 by layer")
 ax.legend(frameon=True, fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
@@ -319,7 +329,7 @@ metrics = {
     "same_voice_shuffled_top5_p95": float(same.shuffled_top5_p95.mean()),
     "narrative_top1": None if narrative_same is None else float(narrative_same.top1),
     "narrative_top5": None if narrative_same is None else float(narrative_same.top5),
-    "chance_top1": 1 / len(emotion_names), "chance_top5": min(5, len(emotion_names)) / len(emotion_names),
+    "chance_top1": chance["top1"], "chance_top5": chance["top5"],
     "n_voices": len(voice_names), "n_emotions": len(emotion_names), "n_texts": len(stories),
     "layer": recipe.layer, "reference": recipe.reference, "style_removed": int(recipe.style),
     "n_neutral_pcs": int(v.neutral_components.shape[0]),

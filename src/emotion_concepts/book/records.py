@@ -69,9 +69,14 @@ def check_metrics(chapter: str, metrics: dict[str, Any]) -> None:
     if missing:
         raise RecordError(f"the {chapter} record lacks declared metric(s): {', '.join(missing)}")
     compared = {k for claim in CHAPTERS[chapter].claims for k in claim.metric_keys()}
-    bad = [k for k in declared if not (
-        isinstance(metrics[k], int | float) and not isinstance(metrics[k], bool) and math.isfinite(metrics[k])
-        or (k not in compared and (metrics[k] is None or isinstance(metrics[k], str | int | float))))]
+
+    def acceptable(key: str) -> bool:
+        value = metrics[key]
+        if key in compared:  # a claim's verdict compares it: a finite number
+            return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+        return value is None or isinstance(value, str | int | float)
+
+    bad = [k for k in declared if not acceptable(k)]
     if bad:
         raise RecordError(f"the {chapter} record has non-numeric metric(s): "
                           + ", ".join(f"{k}={metrics[k]!r}" for k in bad))

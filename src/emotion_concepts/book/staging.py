@@ -61,15 +61,15 @@ def stage(models: Sequence[str], chapter_ids: Sequence[str], executed_path: Call
         if nb is None:
             missing.append(chapter)
             continue
-        ran_elsewhere = [m for m in others if _chapter_notebook(chapter, m, executed_path, True) is not None]
-        if ran_elsewhere:
-            links = ", ".join(f"[`{m}`](models/{model_slug(m)}/{chapter}.ipynb)" for m in ran_elsewhere)
+        elsewhere = {m: other for m in others
+                     if (other := _chapter_notebook(chapter, m, executed_path, failed_ok=True)) is not None}
+        if elsewhere:
+            links = ", ".join(f"[`{m}`](models/{model_slug(m)}/{chapter}.ipynb)" for m in elsewhere)
             _insert_after_title(nb, _markdown_cell("other-models", (
                 f":::{{note}}\nThis page shows the chapter run on `{primary}`. The same chapter on other "
                 f"models: {links}.\n:::")))
         _write(staged / "notebooks" / f"{chapter}.ipynb", nb)
-        for model in ran_elsewhere:
-            other = _chapter_notebook(chapter, model, executed_path, failed_ok=True)
+        for model, other in elsewhere.items():
             other.setdefault("metadata", {})["orphan"] = True
             _insert_after_title(other, _markdown_cell("this-model", (
                 f":::{{note}}\nThis page is chapter {chapter} run on `{model}`. "

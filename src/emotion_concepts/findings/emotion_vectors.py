@@ -56,17 +56,20 @@ def neutral_activations(model: LoadedModel, dialogues: Sequence[Dialogue], layer
 
 
 def heldout_statistic(test_acts: torch.Tensor, targets: torch.Tensor, reference: torch.Tensor,
-                      cluster_k: int, seed: int) -> Callable[[torch.Tensor], dict[str, float]]:
-    """The held-out statistics of a set of vectors: top-1, top-5 and cluster-level top-1 (clusters
-    found by k-means on those same vectors). One function, applied to the real vectors and to
-    every relabelled null, so the null is the null of the statistic reported."""
+                      cluster_k: int | None, seed: int) -> Callable[[torch.Tensor], dict[str, float]]:
+    """The held-out statistics of a set of vectors: top-1, top-5 and, unless ``cluster_k`` is None,
+    cluster-level top-1 (clusters found by k-means on those same vectors). One function, applied
+    to the real vectors and to every relabelled null, so the null is the null of the statistic
+    reported."""
 
     def statistic(vectors: torch.Tensor) -> dict[str, float]:
         scores = cosine_matrix(test_acts, vectors, reference)
-        groups = kmeans_groups(vectors, cluster_k, seed)
-        return {"top1": topk_accuracy(scores, targets, 1), "top5": topk_accuracy(scores, targets, 5),
-                "cluster_top1": group_accuracy(scores, targets, groups),
-                "cluster_chance": group_chance(targets, groups)}
+        out = {"top1": topk_accuracy(scores, targets, 1), "top5": topk_accuracy(scores, targets, 5)}
+        if cluster_k is not None:
+            groups = kmeans_groups(vectors, cluster_k, seed)
+            out["cluster_top1"] = group_accuracy(scores, targets, groups)
+            out["cluster_chance"] = group_chance(targets, groups)
+        return out
 
     return statistic
 
@@ -153,6 +156,18 @@ def reference_mean(kind: str, train_acts: torch.Tensor, neutral_acts: torch.Tens
     raise ValueError(f"reference must be one of {', '.join(REFERENCES)}, got {kind!r}")
 
 
+def recipe_components(train_acts: torch.Tensor, train_voices: Sequence[str], neutral_acts: torch.Tensor,
+                      recipe: Recipe) -> tuple[torch.Tensor, torch.Tensor]:
+    """What a recipe projects out of the vectors, as one orthonormal basis: the neutral PCs and,
+    with ``recipe.style``, the directions separating the training voices. Also returns the
+    neutral PCs' explained variance shares."""
+    from ..readout.vectors import principal_components
+
+    neutral_components, explained = principal_components(neutral_acts, recipe.neutral_variance)
+    extra = [voice_directions(train_acts, train_voices)] if recipe.style else []
+    return orthonormal_span(neutral_components, *extra), explained
+
+
 @dataclass
 class FoldResult:
     fold: Fold
@@ -166,21 +181,14 @@ def evaluate_fold(acts: torch.Tensor, stories: Sequence[Story], fold: Fold, neut
     """Build vectors from the fold's training texts with ``recipe`` and score its test texts:
     top-1, top-5 (and cluster level unless ``cluster_k`` is None), with the same statistics under
     ``n_shuffles`` shufflings of the training labels when asked."""
-    from ..readout.vectors import principal_components, vector_recipe
+    from ..readout.vectors import vector_recipe
 
     train, test = list(fold.train), list(fold.test)
     labels = [stories[i].emotion for i in train]
-    neutral_components, _ = principal_components(neutral_acts, recipe.neutral_variance)
-    style = voice_directions(acts[train], [stories[i].voice for i in train]) if recipe.style else None
-    components = orthonormal_span(neutral_components, *([style] if style is not None else []))
+    components, _ = recipe_components(acts[train], [stories[i].voice for i in train], neutral_acts, recipe)
     ref = reference_mean(recipe.reference, acts[train], neutral_acts, acts[test])
     targets = label_indices([stories[i].emotion for i in test], emotion_names)
-    if cluster_k is None:
-        def statistic(vectors: torch.Tensor) -> dict[str, float]:
-            scores = cosine_matrix(acts[test], vectors, ref)
-            return {"top1": topk_accuracy(scores, targets, 1), "top5": topk_accuracy(scores, targets, 5)}
-    else:
-        statistic = heldout_statistic(acts[test], targets, ref, cluster_k, seed)
+    statistic = heldout_statistic(acts[test], targets, ref, cluster_k, seed)
     vectors, _ = vector_recipe(acts[train], labels, emotion_names, components)
     null = relabelled_null(acts[train], labels, emotion_names, components, statistic, seed, n_shuffles) \
         if n_shuffles else {}
@@ -241,15 +249,13 @@ def pooled_confusion(acts: torch.Tensor, stories: Sequence[Story], neutral_acts:
                      emotion_names: Sequence[str], recipe: Recipe) -> np.ndarray:
     """[true, predicted] counts of leave-one-voice-out top-1 predictions on held-out topics,
     summed over the left-out voices."""
-    from ..readout.vectors import principal_components, vector_recipe
+    from ..readout.vectors import vector_recipe
 
     total = np.zeros((len(emotion_names), len(emotion_names)))
-    neutral_components, _ = principal_components(neutral_acts, recipe.neutral_variance)
     for fold in lovo_folds(stories, "test"):
         train, test = list(fold.train), list(fold.test)
-        extra = [voice_directions(acts[train], [stories[i].voice for i in train])] if recipe.style else []
-        vectors, _ = vector_recipe(acts[train], [stories[i].emotion for i in train], emotion_names,
-                                   orthonormal_span(neutral_components, *extra))
+        components, _ = recipe_components(acts[train], [stories[i].voice for i in train], neutral_acts, recipe)
+        vectors, _ = vector_recipe(acts[train], [stories[i].emotion for i in train], emotion_names, components)
         ref = reference_mean(recipe.reference, acts[train], neutral_acts, acts[test])
         targets = label_indices([stories[i].emotion for i in test], emotion_names)
         total += confusion(cosine_matrix(acts[test], vectors, ref), targets, len(emotion_names)).numpy()
@@ -260,12 +266,10 @@ def book_vectors(model: LoadedModel, stories: Sequence[Story], acts: torch.Tenso
                  emotion_names: Sequence[str], recipe: Recipe, params: dict | None = None) -> EmotionVectors:
     """The vectors the later chapters use: every voice's training texts at the recipe's layer,
     neutral components (and, with ``recipe.style``, the voice directions) projected out."""
-    from ..readout.vectors import principal_components, vector_recipe
+    from ..readout.vectors import vector_recipe
 
     train, _ = split_indices(stories)
-    neutral_components, explained = principal_components(neutral_acts, recipe.neutral_variance)
-    extra = [voice_directions(acts[train], [stories[i].voice for i in train])] if recipe.style else []
-    components = orthonormal_span(neutral_components, *extra)
+    components, explained = recipe_components(acts[train], [stories[i].voice for i in train], neutral_acts, recipe)
     vectors, raw = vector_recipe(acts[train], [stories[i].emotion for i in train], emotion_names, components)
     meta = {"recipe": recipe.__dict__, "corpus_hash": corpus_hash(stories), "model_identity": model.identity,
             "voices": sorted({s.voice for s in stories}), "n_stories": len(train), **(params or {})}

@@ -107,10 +107,6 @@ def pad_batch(rows: Sequence[Sequence[int]], pad_id: int, side: str = "right") -
     return {"input_ids": input_ids, "attention_mask": mask}
 
 
-def token_lengths(model: LoadedModel, texts: Sequence[str]) -> list[int]:
-    return [len(ids) for ids in encode_texts(model, texts)]
-
-
 # ---------------------------------------------------------------- model passes
 
 
