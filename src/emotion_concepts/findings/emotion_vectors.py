@@ -324,3 +324,99 @@ CHAPTER = Chapter(
                         "ashamed", "loving", "bored", "content"],
            "sweep_step": 10, "n_permutations": 50, "n_shuffles": 5, "n_neutral": 48},
 )
+
+
+# ---------------------------------------------------------------- the vectors later chapters use
+
+
+@dataclass
+class SettledVectors:
+    """The book's emotion vectors for one model, built with the recipe chapter 01 settled on, and
+    how to score activations against them.
+
+    ``source`` says where the recipe came from (chapter 01's record for this model, or the
+    default when there is none); ``scores`` subtracts the recipe's reference mean before the
+    cosine ("own": the scored set's own mean, so score a set of texts, not one alone)."""
+
+    vectors: EmotionVectors
+    recipe: Recipe
+    source: str
+    train_mean: torch.Tensor  # [d] mean activation of the training texts
+    neutral_mean: torch.Tensor  # [d] mean activation of the neutral dialogues
+
+    @property
+    def emotions(self) -> list[str]:
+        return self.vectors.emotions
+
+    @property
+    def layer(self) -> int:
+        return self.recipe.layer
+
+    def reference(self, acts: torch.Tensor, kind: str | None = None) -> torch.Tensor:
+        """The mean subtracted from ``acts`` [n, d] before scoring (``kind`` overrides the recipe's)."""
+        return reference_mean(kind or self.recipe.reference, self.train_mean.unsqueeze(0),
+                              self.neutral_mean.unsqueeze(0), acts)
+
+    def scores(self, acts: torch.Tensor, reference: str | None = None) -> torch.Tensor:
+        """[n, n_emotions] cosine of each centred activation with each emotion vector."""
+        acts = acts.float()
+        return cosine_matrix(acts, self.vectors.vectors.float(), self.reference(acts, reference))
+
+    def frame(self, acts: torch.Tensor, index: Sequence[str] | None = None,
+              reference: str | None = None) -> pd.DataFrame:
+        """``scores`` as a table (rows: ``index``; columns: emotions)."""
+        return pd.DataFrame(self.scores(acts, reference).numpy(), index=index, columns=self.emotions)
+
+
+def settled_recipe(model: LoadedModel, layer: int | None = None) -> tuple[Recipe, str]:
+    """The recipe chapter 01 chose for this model (its record's layer, reference and style), or,
+    with no record, the model's default layer, the 'own' reference and no style removal.
+    ``layer`` overrides the layer (checked against the model)."""
+    import json
+
+    from ..book.records import record_path
+
+    path = record_path(CHAPTER.id, model.alias)
+    if path.exists():
+        rec = json.loads(path.read_text())
+        m = rec["metrics"]
+        overrides = rec.get("run", {}).get("overrides") or {}
+        recipe = Recipe(int(m["layer"]), str(m["reference"]), bool(m["style_removed"]),
+                        float(rec.get("params", {}).get("neutral_variance", 0.5)))
+        source = f"chapter 01's record for {model.alias}" + (" (a partial run)" if overrides else "")
+    else:
+        recipe, source = Recipe(model.default_layer, "own", False), "the default (no chapter 01 record for this model)"
+    if layer is not None:
+        model.check_layer(layer)
+        if layer != recipe.layer:
+            recipe = Recipe(layer, recipe.reference, recipe.style, recipe.neutral_variance)
+            source += f", layer set to {layer}"
+    return recipe, source
+
+
+def settled_vectors(model: LoadedModel, *, layer: int | None = None, emotions: Sequence[str] | None = None,
+                    voices: Sequence[str] | None = None, n_neutral: int = 0, seed: int = 0, start_token: int = 49,
+                    batch_size: int = 8) -> SettledVectors:
+    """The book's vectors for ``model`` (all 171 emotions, or ``emotions``), built from every
+    voice's training texts with chapter 01's recipe (``settled_recipe``). Activations come from
+    the content-addressed cache when chapter 01 (or another chapter) read the same texts at the
+    same layer, so the call is cheap after chapter 01 has run."""
+    from ..corpus.neutral import load_neutral, sample_neutral
+    from ..corpus.stories import load_stories
+
+    recipe, source = settled_recipe(model, layer)
+    stories = load_stories(emotions_subset=list(emotions) if emotions else None,
+                           voices=list(voices) if voices else None)
+    names = [e for e in _all_emotions() if e in {s.emotion for s in stories}]
+    dialogues = sample_neutral(load_neutral(), n_neutral, seed)
+    acts = story_activations(model, stories, [recipe.layer], start_token=start_token, batch_size=batch_size)
+    neutral = neutral_activations(model, dialogues, [recipe.layer], batch_size=batch_size)
+    vectors = book_vectors(model, stories, acts[recipe.layer], neutral[recipe.layer], names, recipe,
+                           params={"start_token": start_token, "recipe_source": source})
+    train, _ = split_indices(stories)
+    return SettledVectors(vectors, recipe, source, acts[recipe.layer][train].float().mean(0),
+                          neutral[recipe.layer].float().mean(0))
+
+
+def _all_emotions() -> list[str]:
+    return emotions()

@@ -64,6 +64,7 @@ def _logprob_trace(model: LoadedModel, enc: dict[str, torch.Tensor], rows: Rows,
     lm, blocks = model.lm, model.layers
     edits = _plain_edits(rows, enc["attention_mask"], model.d_model)
     select = torch.tensor(list(token_ids)) if token_ids is not None else None
+    softcap = getattr(getattr(model.lm, "config", None), "final_logit_softcapping", None) or 0.0
     with lm.trace(enc["input_ids"], attention_mask=enc["attention_mask"],
                   position_ids=position_ids_for(enc["attention_mask"]), **model.trace_kwargs()):
         for layer, (add, _, units, ablate, _) in edits.items():
@@ -73,7 +74,13 @@ def _logprob_trace(model: LoadedModel, enc: dict[str, torch.Tensor], rows: Rows,
                 u = units.to(h.dtype)
                 h[:] = h - ablate.to(h.dtype) * (h * u).sum(-1, keepdim=True) * u
             h[:] = h + add.to(h.dtype)
-        logits = lm.output.logits[:, -1].float().log_softmax(-1)
+        # the last position's logits recomputed in float32 from the final norm's output: bf16
+        # logits come in steps of ~0.1 at their usual size, coarse for an option's probability
+        final = model.final_norm.output[:, -1].float()
+        logits = final @ model.unembed.weight.float().T
+        if softcap:
+            logits = torch.tanh(logits / softcap) * softcap
+        logits = logits.log_softmax(-1)
         result = (logits if select is None else logits[:, select]).save()
     return torch.as_tensor(result).detach()
 
