@@ -14,7 +14,7 @@ from emotion_concepts.book import runner
 from emotion_concepts.book.cli import main
 from emotion_concepts.book.parameters import coerce, declared_parameters
 from emotion_concepts.book.records import RecordError, read_records, write_record
-from emotion_concepts.book.summary import summary_markdown
+from emotion_concepts.book.summary import summary_markdown, verdicts_markdown
 from emotion_concepts.errors import ParameterError
 from emotion_concepts.findings import CHAPTERS
 
@@ -152,3 +152,19 @@ def test_summary_is_a_matrix_with_verdicts_partial_runs_and_failures():
     assert "0.020 vs 0.050" in top5 and "does not replicate" in top5
     rows = [r for r in table.splitlines()[2:] if r.startswith("| {doc}")]
     assert len(rows) == sum(len(c.claims) for c in CHAPTERS.values())  # one row per claim, not per model
+
+
+def test_verdicts_say_which_chapters_ran_in_full_and_count_only_full_runs():
+    full = _metrics("01-emotion-vectors", 0.1)
+    full.update({"lovo_top1": 0.3, "lovo_shuffled_top1_p95": 0.01, "lovo_top5": 0.02, "lovo_shuffled_top5_p95": 0.05,
+                 "n_emotions": 171, "n_voices": 5, "layer": 20, "reference": "own", "logit_lens_last_layer": 29})
+    records = [{"chapter": "01-emotion-vectors", "model": "a", "metrics": full, "run": {"overrides": {}}},
+               {"chapter": "01-emotion-vectors", "model": "b", "metrics": full,
+                "run": {"overrides": {"emotions": ["sad"]}}}]
+    text = verdicts_markdown(records, ["a", "b"])
+    a, b = text.split("**`b`**")
+    assert "ran in full: 01-emotion-vectors" in a and "not run: 00-corpus" in a
+    assert "replicates: Leave one voice out: the nearest emotion vector" in a
+    assert "Does not replicate: " in a and "Leave one voice out: top-5 (01)" in a.split("Does not replicate:")[1]
+    assert "ran in full: none; partial runs (not counted): 01-emotion-vectors" in b
+    assert "replicates:" not in b  # a partial run is never counted

@@ -14,7 +14,7 @@ import yaml
 
 from ..errors import EmotionBookError
 from ..paths import build_dir, model_slug, repo_root
-from .summary import status_markdown, summary_markdown
+from .summary import status_markdown, summary_markdown, verdicts_markdown
 
 
 def _markdown_cell(cell_id: str, source: str) -> dict:
@@ -82,6 +82,7 @@ def stage(models: Sequence[str], chapter_ids: Sequence[str], executed_path: Call
     (staged / "book" / "_generated").mkdir(exist_ok=True)
     (staged / "book" / "_generated" / "summary.md").write_text(
         summary_markdown(with_records, list(models), failures, primary))
+    (staged / "book" / "_generated" / "verdicts.md").write_text(verdicts_markdown(with_records, list(models)))
     (staged / "book" / "_generated" / "status.md").write_text(
         status_markdown(with_records, list(models), chapter_ids, failures))
     return staged

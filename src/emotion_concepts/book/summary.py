@@ -95,3 +95,43 @@ def status_markdown(records: Sequence[dict], models: Sequence[str], chapter_ids:
             rows.append(f"| {chapter} | `{model}` | ok ({where}) | "
                         f"{'-' if seconds is None else f'{seconds:.0f} s'} | {record.get('created', '-')} | {params} |")
     return "\n".join(rows) + "\n"
+
+
+CAUSAL_FROM = "06"  # chapters from this number on steer the model: the paper's causal findings
+
+
+def verdicts_markdown(records: Sequence[dict], models: Sequence[str]) -> str:
+    """What the intro says plainly, per model: which chapters ran in full (default parameters)
+    and, among the claims of full runs, which replicate and which do not, the representational
+    findings (chapters 01-05) apart from the causal ones (06 on). Partial runs are listed as such
+    and never counted."""
+    by_key = {(r["chapter"], r["model"]): r for r in records}
+    lines: list[str] = []
+    for model in models:
+        full = [c for c in CHAPTERS if (c, model) in by_key and not by_key[(c, model)].get("run", {}).get("overrides")]
+        partial = [c for c in CHAPTERS if (c, model) in by_key and c not in full]
+        missing = [c for c in CHAPTERS if (c, model) not in by_key]
+        lines.append(f"**`{model}`**: ran in full: {', '.join(full) or 'none'}"
+                     + (f"; partial runs (not counted): {', '.join(partial)}" if partial else "")
+                     + (f"; not run: {', '.join(missing)}" if missing else "") + ".")
+        for label, causal in (("What the vectors represent", False), ("What the vectors do (steering)", True)):
+            yes, no = [], []
+            for chapter_id in full:
+                if (chapter_id >= CAUSAL_FROM) != causal:
+                    continue
+                metrics = by_key[(chapter_id, model)]["metrics"]
+                for claim in CHAPTERS[chapter_id].claims:
+                    try:
+                        verdict = claim.verdict(metrics)
+                    except KeyError:
+                        continue
+                    name = f"{_escape(claim.finding)} ({chapter_id[:2]})"
+                    if verdict == "replicates":
+                        yes.append(name)
+                    elif verdict in ("does not replicate", "not measured"):
+                        no.append(name)
+            if yes or no:
+                lines.append(f"- {label}: replicates: {'; '.join(yes) or 'nothing'}. "
+                             f"Does not replicate: {'; '.join(no) or 'nothing'}.")
+        lines.append("")
+    return "\n".join(lines) + "\n"
