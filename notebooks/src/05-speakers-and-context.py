@@ -79,6 +79,7 @@ seed: int = 0
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
+from matplotlib.ticker import MaxNLocator
 
 from emotion_concepts import emotion_vectors, load_model, plotting, write_record
 from emotion_concepts.book import score
@@ -188,20 +189,21 @@ print(f"pairs whose request reads more negative after the bad news: {(gaps['shar
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "The negativity gap (bad minus good news, mean over pairs with its standard error) at each token of the identical request, every token centred on the mean of all request tokens, at the chapter's layer.", "name": "fig-carry-tokens"}, "image": {"alt": "Line chart of the negativity gap along the tokens of the shared request"}}
 curve = speakers.carryover_by_token(m, sv, reads.carry, pleasant, unpleasant)
 fig, ax = plt.subplots(figsize=(7, 3.2))
-ax.errorbar(curve.index, curve.gap, yerr=curve.sem, marker="o", color=plotting.PALETTE[0], capsize=2)
+ax.errorbar(curve.index, curve["gap"], yerr=curve["stderr"], marker="o", color=plotting.PALETTE[0], capsize=2)
 ax.axhline(0, color="#444", lw=0.8)
 ax.set(xlabel="token of the identical request", ylabel="negativity gap", title="Does the news fade along the request?")
 plt.show()
 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "One pair, token by token: scores of a few pleasant and unpleasant emotions on the identical request after the bad news (top) and after the good news (bottom), centred on the neutral dialogues' mean (as `emotion-book score` does by default).", "name": "fig-carry-example"}, "image": {"alt": "Two token heatmaps of emotion scores over the same request after bad and after good news"}}
 shown = (unpleasant[:3] + pleasant[:3]) or sv.emotions[:6]
-pair_texts = [reads.carry.texts[0], reads.carry.texts[len(reads.pairs)]]
-example = [score.score_tokens(m, sv, t, reference="neutral") for t in pair_texts]
-limit = max(float(np.nanmax(np.abs(ts.scores[reads.carry.shared_tokens[0]][:, [ts.emotions.index(e) for e in shown]])))
-            for ts in example)
+versions = [0, len(reads.pairs)]  # the first pair's bad-news and good-news texts
+example = [score.score_tokens(m, sv, reads.carry.texts[i], reference="neutral") for i in versions]
+columns = [sv.emotions.index(e) for e in shown]
+limit = max(float(np.nanmax(np.abs(ts.scores[reads.carry.shared_tokens[i]][:, columns])))
+            for ts, i in zip(example, versions, strict=True))
 fig, axes = plt.subplots(2, 1, figsize=(10, 5.2))
-for ax, ts, label in zip(axes, example, ("after the bad news", "after the good news"), strict=True):
-    score.token_heatmap(ts, shown, tokens=reads.carry.shared_tokens[0], vmax=limit, ax=ax,
+for ax, ts, i, label in zip(axes, example, versions, ("after the bad news", "after the good news"), strict=True):
+    score.token_heatmap(ts, shown, tokens=reads.carry.shared_tokens[i], vmax=limit, ax=ax,
                         title=f"{reads.pairs[0]['id']}: {label}")
 plt.show()
 
@@ -282,6 +284,7 @@ for ax, (series, ylabel, baseline) in zip(axes.ravel(), panels, strict=True):
     if baseline is not None:
         ax.axhline(baseline, color="#444", ls=":", lw=1)
     ax.axvline(recipe.layer, color="#6b6b6b", lw=0.8)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set(xlabel="layer", ylabel=ylabel)
     ax.legend(fontsize=7, frameon=True)
 plt.show()

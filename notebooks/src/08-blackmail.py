@@ -518,15 +518,24 @@ reading = (f"The model {'follows' if follows else 'does not follow'} the scenari
            f"{moved(head[('calm', 1)], 'down')}; at several layers, desperate {moved(head_multi['desperate'], 'up')} "
            f"and calm {moved(head_multi['calm'], 'down')}. ")
 replicated = head[("desperate", 1)].beyond == "above" or head_multi["desperate"].beyond == "above"
-if not follows:
+moved_any = any(r.beyond != "inside" for r in [*head.values(), *head_multi.values()])
+same_way = head[("desperate", 1)].beyond == head[("calm", 1)].beyond != "inside"
+if not follows and not moved_any:
     reading += ("So a null here is a null of understanding: a model that does not follow the scenario cannot "
                 "show the effect, and nothing is learned about whether the vectors would act in one that does.")
+elif not follows:
+    reading += ("P(blackmail) moves, but a model that does not follow the scenario cannot be choosing blackmail for "
+                "the scenario's reasons: the shift is in how it reads the options' wording or letters, not evidence "
+                "for the paper's mechanism.")
 elif replicated:
     reading += "So the model follows the scenario and desperate steering pushes it toward blackmail."
 else:
     reading += ("So the model answers the scenario's facts above chance and the steering does not produce the "
                 "effect: a null of steering at these strengths and layers (a weak test where comprehension is "
                 "only a little above chance).")
+if same_way:
+    reading += (" Desperate and calm push P(blackmail) the same way at +s, so the shift is not specific to "
+                "desperation.")
 glue("reading", reading)
 print(reading)
 

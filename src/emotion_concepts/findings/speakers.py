@@ -396,6 +396,8 @@ def carryover_by_token(model: LoadedModel, vectors, reads: CarryReads, pleasant:
     """The negativity gap (mean over pairs, with its standard error) at the k-th token of the
     shared request, k = 1 .. ``max_tokens``, at the vectors' layer; every token centred on the
     mean activation of all the shared requests' tokens."""
+    from scipy.stats import sem
+
     from ..readout.scoring import cosine_matrix
 
     layer = vectors.layer
@@ -410,7 +412,7 @@ def carryover_by_token(model: LoadedModel, vectors, reads: CarryReads, pleasant:
         neg = negativity(scores, vectors.emotions, pleasant, unpleasant)
         gaps.append(neg[:n] - neg[n:])
     gaps = np.array(gaps)
-    return pd.DataFrame({"gap": gaps.mean(1), "sem": gaps.std(1, ddof=1) / np.sqrt(n)},
+    return pd.DataFrame({"gap": gaps.mean(1), "stderr": sem(gaps, axis=1)},
                         index=pd.Index(np.arange(1, width + 1), name="token of the request"))
 
 
@@ -503,6 +505,8 @@ def layer_row(vectors, reads: Reads, layer: int, pleasant: Sequence[str], unplea
             "negation_flip_rate": flip_rate(neg.affirmative, neg.negated),
             "negation_control_flip_rate": flip_rate(neg.affirmative, neg.control),
             "affirmative_positive_rate": float((neg.affirmative > 0).mean()),
+            "negation_drop": float((neg.affirmative - neg.negated).mean()),
+            "control_drop": float((neg.affirmative - neg.control).mean()),
             "binding_accuracy": float((margins > 0).mean())}
 
 
