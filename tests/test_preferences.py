@@ -15,7 +15,7 @@ import torch
 from emotion_concepts.errors import ParameterError
 from emotion_concepts.findings import preferences as prefs
 from emotion_concepts.findings.emotion_vectors import settled_vectors
-from emotion_concepts.readout.activations import encode_texts
+from emotion_concepts.readout.activations import encode_texts, layer_outputs, pad_batch
 
 
 def _soft_outcomes(strengths: np.ndarray, rng: np.random.Generator, noise: float = 0.0) -> pd.DataFrame:
@@ -158,16 +158,19 @@ def test_spans_cover_the_activity_and_edits_touch_only_the_steered_one(model_bf1
     assert out.p_i.between(0, 1).all() and out.letter_mass.between(0, 1).all()
 
 
-def test_feel_spans_and_span_means(model_bf16):
+def test_feel_spans_and_span_means(model_bf16, isolated_cache):
     m = model_bf16
     acts = prefs.load_activities(1)[:2]
     texts, spans = prefs.feel_prompts(m, acts)
     for text, (a, b), act in zip(texts, spans, acts, strict=True):
-        assert m.tokenizer.decode(encode_texts(m, [text])[0][a:b]).strip() == act.gerund
-    means = prefs.span_mean_activations(m, texts, spans, [2], batch_size=2)
-    alone = prefs.span_mean_activations(m, texts[1:], spans[1:], [2], batch_size=1)
+        assert text[a:b] == act.gerund
+        t0, t1 = prefs.text_token_span(m, text, a, b)
+        assert m.tokenizer.decode(encode_texts(m, [text])[0][t0:t1]).strip() == act.gerund
+    means = prefs.span_mean_activations(m, texts, spans, [2])
     assert means[2].shape == (2, m.d_model)
-    torch.testing.assert_close(means[2][1], alone[2][0], atol=0.05, rtol=0.02)  # padding does not matter (bf16)
+    plain = layer_outputs(m, pad_batch(encode_texts(m, texts[:1]), m.tokenizer.pad_token_id), [2])[2][0]
+    t0, t1 = prefs.text_token_span(m, texts[0], *spans[0])
+    torch.testing.assert_close(means[2][0], plain[t0:t1].mean(0), atol=0.05, rtol=0.02)  # bf16 padding noise
 
 
 def test_chapter_vectors_equal_the_settled_vectors_of_the_subset(model_bf16, isolated_cache):

@@ -117,12 +117,12 @@ print(f"layer {recipe.layer}: PC1 {pca.explained[0]:.1%} and PC2 {pca.explained[
 # ## Similarity and clusters
 #
 # The cosine similarity of every pair of vectors, rows and columns in the order of an
-# average-linkage hierarchical clustering ({numref}`fig-similarity`), then the k-means clusters
+# average-linkage hierarchical clustering ({numref}`fig-02-similarity`), then the k-means clusters
 # ($k$ = {glue:text}`n_clusters`: the paper's 10, or a third of the emotions for a smaller
 # set), on unit vectors as in chapter 01. The clusters are listed with the mean human valence
 # and arousal of their rated members (the ratings only order the rows for reading).
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "Cosine similarity between the emotion vectors at the chapter's layer, rows and columns ordered by hierarchical clustering (average linkage, cosine distance).", "name": "fig-similarity"}, "image": {"alt": "Heatmap of cosine similarities between emotion vectors ordered by hierarchical clustering"}}
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "Cosine similarity between the emotion vectors at the chapter's layer, rows and columns ordered by hierarchical clustering (average linkage, cosine distance).", "name": "fig-02-similarity"}, "image": {"alt": "Heatmap of cosine similarities between emotion vectors ordered by hierarchical clustering"}}
 order = geometry.hierarchical_order(v)
 similarity = geometry.cosine_similarities(v)
 ordered_names = [emotion_names[i] for i in order]
@@ -144,10 +144,10 @@ geometry.cluster_table(v, emotion_names, n_clusters, seed, valence, arousal).rou
 #
 # PC1 carries {glue:text}`pc1_var` of the vectors' variance and PC2 {glue:text}`pc2_var`
 # (paper: 26% and 15%; vectors from shuffled labels: {glue:text}`pc1_var_null` for PC1 at the
-# 95th percentile). {numref}`fig-pca` places every emotion on the two components;
-# {numref}`fig-ratings` sets each component against the human rating it is compared with.
+# 95th percentile). {numref}`fig-02-pca` places every emotion on the two components;
+# {numref}`fig-02-ratings` sets each component against the human rating it is compared with.
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "Every emotion vector on the first two principal components (PC1 oriented so that 'happy' is positive, PC2 so that 'calm' is negative), coloured by human valence (Warriner et al. 2013; grey: not rated).", "name": "fig-pca"}, "image": {"alt": "Scatter plot of emotions on the first two principal components, coloured by valence"}}
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "Every emotion vector on the first two principal components (PC1 oriented so that 'happy' is positive, PC2 so that 'calm' is negative), coloured by human valence (Warriner et al. 2013; grey: not rated).", "name": "fig-02-pca"}, "image": {"alt": "Scatter plot of emotions on the first two principal components, coloured by valence"}}
 frame = pca.frame()
 rated = frame.index.isin(list(valence))
 fig, ax = plt.subplots(figsize=(10, 8) if n > 40 else (7, 5.5))
@@ -164,7 +164,7 @@ ax.set(xlabel=f"PC1 ({pca.explained[0]:.0%} of variance)", ylabel=f"PC2 ({pca.ex
 ax.legend(frameon=True, fontsize=8, loc="lower right")
 plt.show()
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "Left: PC1 score against human valence; right: PC2 score against human arousal (Warriner et al. 2013, the words rated verbatim). Each title gives Pearson r, Spearman rho, the one-sided permutation p-value and the 95th percentile of |r| under shuffled story labels.", "name": "fig-ratings"}, "image": {"alt": "Two scatter plots: PC1 against valence and PC2 against arousal"}}
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "Left: PC1 score against human valence; right: PC2 score against human arousal (Warriner et al. 2013, the words rated verbatim). Each title gives Pearson r, Spearman rho, the one-sided permutation p-value and the 95th percentile of |r| under shuffled story labels.", "name": "fig-02-ratings"}, "image": {"alt": "Two scatter plots: PC1 against valence and PC2 against arousal"}}
 valence_corr = geometry.pc_correlation(pca, 0, valence, n_permutations, seed)
 arousal_corr = geometry.pc_correlation(pca, 1, arousal, n_permutations, seed)
 fig, axes = plt.subplots(1, 2, figsize=(10.5, 4.4))
@@ -191,7 +191,7 @@ plt.show()
 # percentile of |r|: {glue:text}`valence_null`). PC2 against arousal: r =
 # {glue:text}`pc2_arousal_r` (paper 0.66; shuffled: {glue:text}`arousal_null`). The
 # permutation p-values ({glue:text}`n_permutations` permutations) are in the titles of
-# {numref}`fig-ratings`. Valence or arousal need not fall on the first two components of a
+# {numref}`fig-02-ratings`. Valence or arousal need not fall on the first two components of a
 # small model's vectors; the table below gives every kept component's correlation with each
 # rating.
 
@@ -221,12 +221,12 @@ sources.round(3)
 # ## Across layers
 #
 # The same vectors (same recipe) at every swept layer: PC1 against valence and PC2 against
-# arousal, each with its own shuffled-label null ({numref}`fig-layers`), and how alike the
+# arousal, each with its own shuffled-label null ({numref}`fig-02-layers`), and how alike the
 # layers' geometries are: the Spearman correlation between two layers' cosine-similarity
 # matrices (their pairs of emotions), a representational similarity analysis
-# ({numref}`fig-rsa`).
+# ({numref}`fig-02-rsa`).
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "|r| of PC1 with human valence and of PC2 with human arousal at every swept layer (solid), with the 95th percentile of |r| under shuffled story labels at that layer (dashed). The vertical line marks the chapter's layer.", "name": "fig-layers"}, "image": {"alt": "Line chart of absolute correlation with valence and arousal against layer, with shuffled-label null lines"}}
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "|r| of PC1 with human valence and of PC2 with human arousal at every swept layer (solid), with the 95th percentile of |r| under shuffled story labels at that layer (dashed). The vertical line marks the chapter's layer.", "name": "fig-02-layers"}, "image": {"alt": "Line chart of absolute correlation with valence and arousal against layer, with shuffled-label null lines"}}
 fig, ax = plt.subplots(figsize=(8, 3.8))
 for k, (stat, null, label) in enumerate((("pc1_valence_r", "shuffled_pc1_valence_r_p95", "PC1 vs valence"),
                                          ("pc2_arousal_r", "shuffled_pc2_arousal_r_p95", "PC2 vs arousal"))):
@@ -241,7 +241,7 @@ plt.show()
 # %% tags=["hide-input", "hide-output"]
 by_layer.round(3)
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "Representational similarity between layers: Spearman correlation between the cosine-similarity matrices of the emotion vectors at two layers.", "name": "fig-rsa"}, "image": {"alt": "Heatmap of representational similarity between layers"}}
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "Representational similarity between layers: Spearman correlation between the cosine-similarity matrices of the emotion vectors at two layers.", "name": "fig-02-rsa"}, "image": {"alt": "Heatmap of representational similarity between layers"}}
 rsa = geometry.representational_similarity(vectors)
 plotting.heatmap(rsa.values, [str(L) for L in rsa.index], [str(L) for L in rsa.columns], cmap="mako_r",
                  annotate=True, title="Similarity of the vectors' geometry between layers", xlabel="layer",

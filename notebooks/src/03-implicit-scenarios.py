@@ -141,11 +141,11 @@ print(f"{len(scenarios)} messages and their twins read at layers {sweep}, scored
 # {glue:text}`n_emotions` vectors for {glue:text}`top5` of the messages, against
 # {glue:text}`top5_neutralised` for their neutralised twins, {glue:text}`top5_null` at the
 # 95th percentile of permuted labels, and {glue:text}`chance5` by chance
-# ({numref}`fig-implicit-top5`). Its mean rank is {glue:text}`mean_rank` (neutralised twins:
+# ({numref}`fig-03-implicit-top5`). Its mean rank is {glue:text}`mean_rank` (neutralised twins:
 # {glue:text}`mean_rank_neutralised`; chance {glue:text}`chance_rank`). Scenario by scenario
-# ({numref}`fig-implicit-ranks`), each message's rank is drawn beside its twin's.
+# ({numref}`fig-03-implicit-ranks`), each message's rank is drawn beside its twin's.
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "Share of messages whose intended emotion is among the five highest-scoring vectors, read at the Assistant's first token: the emotional messages and their neutralised twins, with chance (5/n) and the 95th percentile of the same rate with the intended labels permuted across messages.", "name": "fig-implicit-top5"}, "image": {"alt": "Bar chart of top-5 rate for emotional and neutralised messages with chance and permutation lines"}}
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "Share of messages whose intended emotion is among the five highest-scoring vectors, read at the Assistant's first token: the emotional messages and their neutralised twins, with chance (5/n) and the 95th percentile of the same rate with the intended labels permuted across messages.", "name": "fig-03-implicit-top5"}, "image": {"alt": "Bar chart of top-5 rate for emotional and neutralised messages with chance and permutation lines"}}
 plotting.bar_with_controls(
     {"emotional": stats["intended_top5_rate"], "neutralised": stats["neutralised_top5_rate"]},
     {"chance (5/n)": {"emotional": chance5, "neutralised": chance5},
@@ -153,7 +153,7 @@ plotting.bar_with_controls(
     title=f"Intended emotion in the top 5, layer {sv.layer}", ylabel="share of messages")
 plt.show()
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "Rank of the intended emotion among all vectors for each message (filled) and its neutralised twin (open), read at the Assistant's first token; lower is better, the dotted line is the mean rank under a random ranking, the dashed line the top-5 boundary.", "name": "fig-implicit-ranks"}, "image": {"alt": "Dot plot of the intended emotion's rank per scenario for emotional and neutralised messages"}}
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "Rank of the intended emotion among all vectors for each message (filled) and its neutralised twin (open), read at the Assistant's first token; lower is better, the dotted line is the mean rank under a random ranking, the dashed line the top-5 boundary.", "name": "fig-03-implicit-ranks"}, "image": {"alt": "Dot plot of the intended emotion's rank per scenario for emotional and neutralised messages"}}
 ranks = imp.rank_table(scenarios, emotion_names, emo, neu)
 fig, ax = plt.subplots(figsize=(max(8, 0.28 * len(ranks)), 4))
 x = np.arange(len(ranks))
@@ -179,15 +179,15 @@ ranks.round(3)
 # ## The scenario x emotion heatmap
 #
 # Every message against every intended emotion, and each message minus its twin
-# ({numref}`fig-implicit-heatmap`). The diagonal
+# ({numref}`fig-03-implicit-heatmap`). The diagonal
 # (each message's own intended emotion) exceeds the mean of the other intended emotions by
 # {glue:text}`gap` on average; with the labels permuted across messages, the 95th percentile of
-# that gap is {glue:text}`gap_null` (p = {glue:text}`gap_p`, {numref}`fig-implicit-null`); the
+# that gap is {glue:text}`gap_null` (p = {glue:text}`gap_p`, {numref}`fig-03-implicit-null`); the
 # neutralised twins' gap is {glue:text}`gap_neutralised`. The intended emotion's own score is
 # higher in the emotional message than in its twin by {glue:text}`paired_gain` on average
 # (sign flips within pairs: p = {glue:text}`paired_p`).
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "Cosine of each message (rows, grouped by intended emotion) with each intended emotion's vector (columns), read at the Assistant's first token: emotional messages (left) and their neutralised twins (middle), on one colour scale, and their difference (right, own scale): what the emotional fact adds. A diagonal of blocks is the paper's result.", "name": "fig-implicit-heatmap"}, "image": {"alt": "Three heatmaps of message by intended-emotion cosine: emotional, neutralised and their difference"}}
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "Cosine of each message (rows, grouped by intended emotion) with each intended emotion's vector (columns), read at the Assistant's first token: emotional messages (left) and their neutralised twins (middle), on one colour scale, and their difference (right, own scale): what the emotional fact adds. A diagonal of blocks is the paper's result.", "name": "fig-03-implicit-heatmap"}, "image": {"alt": "Three heatmaps of message by intended-emotion cosine: emotional, neutralised and their difference"}}
 col_names = [emotion_names[c] for c in columns]
 row_names = [f"{s.id.split('-')[-1]} {s.intended}" for s in scenarios]
 limit = float(np.abs(np.concatenate([emo[:, columns], neu[:, columns]])).max())
@@ -200,7 +200,7 @@ for ax, (block, name, lim) in zip(axes, panels, strict=True):
     ax.collections[0].set_clim(-lim, lim)
 plt.show()
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "The diagonal gap (intended emotion minus the mean of the other intended emotions) against its null: the same gap with the intended labels permuted across messages. The gap of the neutralised twins is marked too.", "name": "fig-implicit-null"}, "image": {"alt": "Histogram of the permuted-label diagonal gap with the observed gaps marked"}}
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "The diagonal gap (intended emotion minus the mean of the other intended emotions) against its null: the same gap with the intended labels permuted across messages. The gap of the neutralised twins is marked too.", "name": "fig-03-implicit-null"}, "image": {"alt": "Histogram of the permuted-label diagonal gap with the observed gaps marked"}}
 fig, ax = plt.subplots(figsize=(7, 3.4))
 ax.hist(gap_null.null, bins=40, color="#bbbbbb", label="permuted labels")
 ax.axvline(gap_null.null_p95, color="#222", ls="--", lw=1, label="null 95th pct")
@@ -229,9 +229,9 @@ pd.DataFrame({"Assistant's first token": stats, "user's last token": user_stats}
 # ## Across layers
 #
 # The top-5 rate at every swept layer, with the vectors rebuilt at each layer by chapter 01's
-# recipe, at both read positions and for both message sets ({numref}`fig-implicit-layers`).
+# recipe, at both read positions and for both message sets ({numref}`fig-03-implicit-layers`).
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "Share of messages whose intended emotion is in the top 5, by layer: emotional messages (solid) and neutralised twins (dashed), read at the Assistant's first token and at the user's last token; chance dotted; the vertical line marks the chapter's layer.", "name": "fig-implicit-layers"}, "image": {"alt": "Line chart of top-5 rate against layer for two read positions and two message sets"}}
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "Share of messages whose intended emotion is in the top 5, by layer: emotional messages (solid) and neutralised twins (dashed), read at the Assistant's first token and at the user's last token; chance dotted; the vertical line marks the chapter's layer.", "name": "fig-03-implicit-layers"}, "image": {"alt": "Line chart of top-5 rate against layer for two read positions and two message sets"}}
 rows = []
 for L in sweep:
     for pos in imp.POSITIONS:

@@ -104,10 +104,10 @@ print(f"{len(texts)} messages read at layers {layers}; {len(trends)} expected tr
 # ## Each quantity against its control
 #
 # The expected emotions' scores against the quantity, for each template (solid) and its
-# control (dashed), at layer {glue:text}`layer` ({numref}`fig-intensity-lines`). The values are
+# control (dashed), at layer {glue:text}`layer` ({numref}`fig-04-intensity-lines`). The values are
 # spaced evenly, in order (Spearman's rho uses only their order).
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "Cosine of the expected emotions' vectors at the Assistant's first token against the quantity in each template (solid) and in its no-danger control with the same numbers (dashed); each template's messages are scored as one set. Spearman's rho for the template and the control in the legend.", "name": "fig-intensity-lines"}, "image": {"alt": "Six line plots of emotion scores against a quantity, template and control"}}
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "Cosine of the expected emotions' vectors at the Assistant's first token against the quantity in each template (solid) and in its no-danger control with the same numbers (dashed); each template's messages are scored as one set. Spearman's rho for the template and the control in the legend.", "name": "fig-04-intensity-lines"}, "image": {"alt": "Six line plots of emotion scores against a quantity, template and control"}}
 fig, axes = plt.subplots(2, 3, figsize=(14, 7.5))
 for ax, t in zip(axes.flat, templates, strict=False):
     x = np.arange(len(t.values))
@@ -126,12 +126,12 @@ for ax in list(axes.flat)[len(templates):]:
 plt.show()
 
 # %% [markdown]
-# Each rho beside its control's ({numref}`fig-intensity-rho`): {glue:text}`n_right` of
+# Each rho beside its control's ({numref}`fig-04-intensity-rho`): {glue:text}`n_right` of
 # {glue:text}`n_expected` expected trends go the paper's way, {glue:text}`n_significant` of
 # them with a permutation p below 0.05; the largest |rho| on any control is
 # {glue:text}`control_max`.
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "Spearman's rho of each expected emotion with the quantity: template (filled) and control (open). The arrow gives the paper's direction; the grey band is plus or minus the largest |rho| on any control.", "name": "fig-intensity-rho"}, "image": {"alt": "Bar chart of Spearman rho per template and emotion with control bars and a control band"}}
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "Spearman's rho of each expected emotion with the quantity: template (filled) and control (open). The arrow gives the paper's direction; the grey band is plus or minus the largest |rho| on any control.", "name": "fig-04-intensity-rho"}, "image": {"alt": "Bar chart of Spearman rho per template and emotion with control bars and a control band"}}
 fig, ax = plt.subplots(figsize=(9, 3.8))
 x = np.arange(len(trends))
 ax.axhspan(-control_max, control_max, color="#dddddd", label="max |rho| on controls")
@@ -162,7 +162,7 @@ pd.DataFrame({"rising most": [f"{e} {r:.2f}" for e, r in all_rho.head(10).items(
 #
 # The paper's layer analysis: the second Tylenol message at {glue:text}`contrast_high` mg
 # against {glue:text}`contrast_low` mg, every dose of it scored as one set at each layer, with
-# the vectors rebuilt at each layer by chapter 01's recipe ({numref}`fig-intensity-layers`). The
+# the vectors rebuilt at each layer by chapter 01's recipe ({numref}`fig-04-intensity-layers`). The
 # control is the same contrast on a message with nothing at stake
 # ("...I just walked {X}000 steps and all my stiffness is gone!").
 
@@ -176,7 +176,7 @@ glue("contrast_high", int(contrast.high * 1000))
 glue("contrast_low", int(contrast.low * 1000))
 print(f"{len(c_texts)} messages ({n_c} doses and their controls) read at {len(layers)} layers")
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "Score at 8000 mg minus score at 1000 mg for the second Tylenol message, at each layer, for 'afraid', 'terrified' and 'calm' (where this run has their vectors): the message (solid) and its no-danger control (dashed). The vertical line marks the chapter's layer.", "name": "fig-intensity-layers"}, "image": {"alt": "Line chart of the 8000 vs 1000 mg score difference against layer for three emotions"}}
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "Score at 8000 mg minus score at 1000 mg for the second Tylenol message, at each layer, for 'afraid', 'terrified' and 'calm' (where this run has their vectors): the message (solid) and its no-danger control (dashed). The vertical line marks the chapter's layer.", "name": "fig-04-intensity-layers"}, "image": {"alt": "Line chart of the 8000 vs 1000 mg score difference against layer for three emotions"}}
 fig, ax = plt.subplots(figsize=(8, 3.6))
 for i, e in enumerate(diff.columns):
     ax.plot(diff.index, diff[e], marker="o", color=plotting.PALETTE[i], label=e)
@@ -189,9 +189,9 @@ ax.legend(frameon=True, fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0)
 plt.show()
 
 # %% [markdown]
-# The expected trends at every layer of the analysis ({numref}`fig-intensity-rho-layers`).
+# The expected trends at every layer of the analysis ({numref}`fig-04-intensity-rho-layers`).
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "Spearman's rho of each expected emotion with its template's quantity, at each layer of the layer analysis (rows: template and emotion, with the paper's direction; columns: layers).", "name": "fig-intensity-rho-layers"}, "image": {"alt": "Heatmap of Spearman rho by template-emotion pair and layer"}}
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "Spearman's rho of each expected emotion with its template's quantity, at each layer of the layer analysis (rows: template and emotion, with the paper's direction; columns: layers).", "name": "fig-04-intensity-rho-layers"}, "image": {"alt": "Heatmap of Spearman rho by template-emotion pair and layer"}}
 rho_layers = intensity.rho_by_layer(templates, scores_by_layer)
 plotting.heatmap(rho_layers.to_numpy(), list(rho_layers.index), [str(L) for L in layers],
                  title="Rho with the quantity by layer", xlabel="layer", ylabel="template, emotion",

@@ -118,10 +118,10 @@ print(f"{len(reads.messages)} user messages with their replies, {len(reads.pairs
 # ## (a) The user's emotion and the Assistant's
 #
 # At layer {glue:text}`layer`, the three correlations with their random-pairing nulls
-# ({numref}`fig-turns`). The paper's numbers: user vs Assistant 0.11, Assistant vs reply 0.87,
+# ({numref}`fig-05-turns`). The paper's numbers: user vs Assistant 0.11, Assistant vs reply 0.87,
 # user vs reply 0.59.
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "Correlation of the emotion score profiles (Pearson r over messages x emotions) between the user's last token, the Assistant header's last token and the model's own reply, at the chapter's layer. Dashed lines: 95th percentile of the same r with messages paired at random.", "name": "fig-turns"}, "image": {"alt": "Bar chart of three correlations between read positions with random-pairing null lines"}}
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "Correlation of the emotion score profiles (Pearson r over messages x emotions) between the user's last token, the Assistant header's last token and the model's own reply, at the chapter's layer. Dashed lines: 95th percentile of the same r with messages paired at random.", "name": "fig-05-turns"}, "image": {"alt": "Bar chart of three correlations between read positions with random-pairing null lines"}}
 turn = speakers.turn_scores(sv, reads.turns, recipe.layer)
 turn_stats = speakers.turn_tests(turn, n_permutations, seed)
 labels = {"r_user_vs_assistant": "user vs\nAssistant", "r_assistant_vs_reply": "Assistant\nvs reply",
@@ -159,9 +159,9 @@ speakers.top_emotion_table(turn, sv.emotions, reads.messages, reads.turns.replie
 # ## (b) Context carried into identical text
 #
 # The negativity gap on the news sentence, on the shared request and at the Assistant header,
-# each with its swapped-context null ({numref}`fig-carryover`).
+# each with its swapped-context null ({numref}`fig-05-carryover`).
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "Negativity (mean score of unpleasant minus pleasant emotions) after bad news minus after good news, mean over pairs: on the news sentence itself, on the identical request that follows, and at the Assistant header's last token. Dashed lines: 95th percentile with the two contexts swapped at random within pairs.", "name": "fig-carryover"}, "image": {"alt": "Bar chart of the negativity gap on the news, the shared request and the Assistant header, with null lines"}}
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "Negativity (mean score of unpleasant minus pleasant emotions) after bad news minus after good news, mean over pairs: on the news sentence itself, on the identical request that follows, and at the Assistant header's last token. Dashed lines: 95th percentile with the two contexts swapped at random within pairs.", "name": "fig-05-carryover"}, "image": {"alt": "Bar chart of the negativity gap on the news, the shared request and the Assistant header, with null lines"}}
 gaps = speakers.carryover_gaps(sv, reads.carry, recipe.layer, pleasant, unpleasant)
 carry_tests = {part: speakers.sign_flip_test(gaps[part], n_permutations, seed) for part in speakers.CARRY_PARTS}
 names = {"context": "the news", "shared": "identical\nrequest", "header": "Assistant\nheader"}
@@ -183,10 +183,10 @@ print(f"pairs whose request reads more negative after the bad news: {(gaps['shar
 # %% [markdown]
 # On the request, the gap is {glue:text}`carry_gap` (null {glue:text}`carry_null`), against
 # {glue:text}`context_gap` on the news itself; {glue:text}`carry_share` of the pairs point the
-# right way. How the gap runs along the request, token by token ({numref}`fig-carry-tokens`),
-# and one pair's tokens scored with `emotion-book score`'s functions ({numref}`fig-carry-example`):
+# right way. How the gap runs along the request, token by token ({numref}`fig-05-carry-tokens`),
+# and one pair's tokens scored with `emotion-book score`'s functions ({numref}`fig-05-carry-example`):
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "The negativity gap (bad minus good news, mean over pairs with its standard error) at each token of the identical request, every token centred on the mean of all request tokens, at the chapter's layer.", "name": "fig-carry-tokens"}, "image": {"alt": "Line chart of the negativity gap along the tokens of the shared request"}}
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "The negativity gap (bad minus good news, mean over pairs with its standard error) at each token of the identical request, every token centred on the mean of all request tokens, at the chapter's layer.", "name": "fig-05-carry-tokens"}, "image": {"alt": "Line chart of the negativity gap along the tokens of the shared request"}}
 curve = speakers.carryover_by_token(m, sv, reads.carry, pleasant, unpleasant)
 fig, ax = plt.subplots(figsize=(7, 3.2))
 ax.errorbar(curve.index, curve["gap"], yerr=curve["stderr"], marker="o", color=plotting.PALETTE[0], capsize=2)
@@ -194,7 +194,7 @@ ax.axhline(0, color="#444", lw=0.8)
 ax.set(xlabel="token of the identical request", ylabel="negativity gap", title="Does the news fade along the request?")
 plt.show()
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "One pair, token by token: scores of a few pleasant and unpleasant emotions on the identical request after the bad news (top) and after the good news (bottom), centred on the neutral dialogues' mean (as `emotion-book score` does by default).", "name": "fig-carry-example"}, "image": {"alt": "Two token heatmaps of emotion scores over the same request after bad and after good news"}}
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "One pair, token by token: scores of a few pleasant and unpleasant emotions on the identical request after the bad news (top) and after the good news (bottom), centred on the neutral dialogues' mean (as `emotion-book score` does by default).", "name": "fig-05-carry-example"}, "image": {"alt": "Two token heatmaps of emotion scores over the same request after bad and after good news"}}
 shown = (unpleasant[:3] + pleasant[:3]) or sv.emotions[:6]
 versions = [0, len(reads.pairs)]  # the first pair's bad-news and good-news texts
 example = [score.score_tokens(m, sv, reads.carry.texts[i], reference="neutral") for i in versions]
@@ -211,9 +211,9 @@ plt.show()
 # ## (c) Negation
 #
 # Each item's own emotion's score in the affirmative sentence against the negated one and the
-# control ({numref}`fig-negation`): a flip is a point in the lower-right quadrant.
+# control ({numref}`fig-05-negation`): a flip is a point in the lower-right quadrant.
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "For every negation item at the chapter's layer: the score of the sentence's emotion X in 'feeling X' (x) against 'not feeling X' (left) and against the control with a non-negating word (right). Points in the shaded quadrant flipped sign.", "name": "fig-negation"}, "image": {"alt": "Two scatter plots of emotion scores in affirmative against negated and control sentences"}}
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "For every negation item at the chapter's layer: the score of the sentence's emotion X in 'feeling X' (x) against 'not feeling X' (left) and against the control with a non-negating word (right). Points in the shaded quadrant flipped sign.", "name": "fig-05-negation"}, "image": {"alt": "Two scatter plots of emotion scores in affirmative against negated and control sentences"}}
 neg = speakers.negation_scores(sv, reads.negation, reads.negation_items, recipe.layer)
 fig, axes = plt.subplots(1, 2, figsize=(9, 4), sharex=True, sharey=True)
 span = float(np.abs(neg[["affirmative", "negated", "control"]].to_numpy()).max()) * 1.05
@@ -240,10 +240,10 @@ neg.groupby("emotion")[["affirmative", "negated", "control"]].mean().round(3).tr
 # %% [markdown]
 # ## (d) Emotions bound to people
 #
-# Binding accuracy at each person's mention ({numref}`fig-binding`): the first person's emotion
+# Binding accuracy at each person's mention ({numref}`fig-05-binding`): the first person's emotion
 # is stated first, the second person's last (nearest the re-mentions).
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "Binding accuracy at the chapter's layer: the share of mentions where the person's own emotion scores above the other person's, for the first person (emotion stated first), the second (emotion stated last) and both. Dashed: 95th percentile with the two people's emotions swapped at random per sentence; dotted: chance.", "name": "fig-binding"}, "image": {"alt": "Bar chart of binding accuracy for the first person, the second person and both, with null and chance lines"}}
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "Binding accuracy at the chapter's layer: the share of mentions where the person's own emotion scores above the other person's, for the first person (emotion stated first), the second (emotion stated last) and both. Dashed: 95th percentile with the two people's emotions swapped at random per sentence; dotted: chance.", "name": "fig-05-binding"}, "image": {"alt": "Bar chart of binding accuracy for the first person, the second person and both, with null and chance lines"}}
 margins = speakers.binding_scores(sv, reads.binding, reads.binding_items, recipe.layer)
 binding_test = speakers.sign_flip_test(speakers.binding_item_scores(margins), n_permutations, seed, offset=0.5)
 bars = {"first person": float((margins[:, 0] > 0).mean()), "second person": float((margins[:, 1] > 0).mean()),
@@ -268,9 +268,9 @@ print(f"binding accuracy {binding_test.value:.3f} (swapped 95th pct {binding_tes
 #
 # ## Across layers
 #
-# Every measure at every swept layer, each with that layer's vectors ({numref}`fig-layers`).
+# Every measure at every swept layer, each with that layer's vectors ({numref}`fig-05-layers`).
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "The chapter's measures at every swept layer: the three correlations (top left), the carry-over gap on the news and on the identical request (top right), the negation flip rate and its control (bottom left) and binding accuracy with chance (bottom right). The vertical line marks the chapter's layer.", "name": "fig-layers"}, "image": {"alt": "Four line charts of the chapter's measures against layer"}}
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "The chapter's measures at every swept layer: the three correlations (top left), the carry-over gap on the news and on the identical request (top right), the negation flip rate and its control (bottom left) and binding accuracy with chance (bottom right). The vertical line marks the chapter's layer.", "name": "fig-05-layers"}, "image": {"alt": "Four line charts of the chapter's measures against layer"}}
 layers_table = speakers.by_layer(vectors, reads, pleasant, unpleasant)
 panels = [({"r_user_vs_assistant": "user vs Assistant", "r_assistant_vs_reply": "Assistant vs reply",
             "r_user_vs_reply": "user vs reply"}, "Pearson r", None),

@@ -106,11 +106,11 @@ pd.DataFrame([{"id": p.id, "kind": p.kind, "prompt": p.text or f"[user] {p.user}
 # ## The own word against random directions
 #
 # Every prompt, unsteered, under each of the {glue:text}`n_steered` emotions' vectors and under
-# each random direction, in one batched pass. {numref}`fig-own-rate` shows how often an emotion's
+# each random direction, in one batched pass. {numref}`fig-06-own-rate` shows how often an emotion's
 # own word gains the most of the {glue:text}`n_words` words (and how often it is among the five
 # that gain most), with both nulls drawn over the bars.
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "Share of steered emotions whose own word gains the most log-probability among the emotion words (top 1) or is among the five that gain most (top 5), with the 95th percentile of the same share when every emotion's vector is replaced by a random direction of the same norm (dashed) or the vectors' labels are shuffled (dotted), and chance (dash-dot).", "name": "fig-own-rate"}, "image": {"alt": "Bar chart of the own-word top-1 and top-5 rates with random-direction, shuffled-label and chance lines"}}
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "Share of steered emotions whose own word gains the most log-probability among the emotion words (top 1) or is among the five that gain most (top 5), with the 95th percentile of the same share when every emotion's vector is replaced by a random direction of the same norm (dashed) or the vectors' labels are shuffled (dotted), and chance (dash-dot).", "name": "fig-06-own-rate"}, "image": {"alt": "Bar chart of the own-word top-1 and top-5 rates with random-direction, shuffled-label and chance lines"}}
 vectors = {e: sv.vectors[e] for e in steered}
 run = ss.measure_gains(m, prompts, vectors, words, layer=layer, strength=strength, norm=norms[layer],
                        n_random=n_random, seed=seed, batch_size=batch_size, progress="steering")
@@ -151,29 +151,29 @@ by_kind[["own_word_gain_rate", "random_control_rate", "own_word_top5_rate", "own
 #
 # The mean gain of every read-out word (columns) under every steered emotion (rows), for the
 # emotions with a human valence rating (Warriner et al., 2013), both axes ordered from the most
-# negative to the most positive valence ({numref}`fig-gain-matrix`). Each row has its mean
+# negative to the most positive valence ({numref}`fig-06-gain-matrix`). Each row has its mean
 # subtracted (the gain relative to the other words), so the diagonal stands out if a vector
 # raises its own word more than the others.
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "Mean gain in log-probability relative to the row's mean (steered emotion x read-out word), for the steered emotions with a valence rating, ordered by valence on both axes.", "name": "fig-gain-matrix"}, "image": {"alt": "Heatmap of relative log-probability gain, steered emotion by read-out word, ordered by valence"}}
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "Mean gain in log-probability relative to the row's mean (steered emotion x read-out word), for the steered emotions with a valence rating, ordered by valence on both axes.", "name": "fig-06-gain-matrix"}, "image": {"alt": "Heatmap of relative log-probability gain, steered emotion by read-out word, ordered by valence"}}
 ratings = corpus.load_ratings()
 rated = sorted([e for e in steered if e in ratings], key=lambda e: ratings[e]["valence"])
 rel = pd.DataFrame(ss.relative_gains(emo_g), index=run.emotions, columns=run.words)
 shown = rel.loc[rated, rated] if len(rated) >= 2 else rel
+glue("n_rated", len(rated))
 ax = plotting.heatmap(shown.values, list(shown.index), list(shown.columns), cmap="RdBu_r", center=0.0,
                       title=f"Relative gain, layer {layer}, s = {strength:g}", xlabel="read-out word (valence →)",
                       ylabel="steered emotion (valence →)", annotate=False)
 plt.show()
-glue("n_rated", len(rated))
 
 # %% [markdown]
 # ## Emotion by emotion
 #
 # For each steered emotion, its own word's relative gain against the same word's relative gain
-# under each of the random directions ({numref}`fig-per-emotion`). The share above the random 95%
+# under each of the random directions ({numref}`fig-06-per-emotion`). The share above the random 95%
 # range is {glue:text}`beyond_rate`.
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "Per steered emotion, the z-score of its own word's relative gain against the same word's relative gain under the random directions (sorted); the dashed lines mark z = ±1.96.", "name": "fig-per-emotion"}, "image": {"alt": "Sorted bar chart of per-emotion z-scores of the own word's gain against random directions"}}
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "Per steered emotion, the z-score of its own word's relative gain against the same word's relative gain under the random directions (sorted); the dashed lines mark z = ±1.96.", "name": "fig-06-per-emotion"}, "image": {"alt": "Sorted bar chart of per-emotion z-scores of the own word's gain against random directions"}}
 per_emotion = ss.per_emotion_controls(run)
 glue("beyond_rate", head["own_beyond_random_rate"], ".2f")
 ordered = per_emotion.sort_values("z", ascending=False)
@@ -197,7 +197,7 @@ per_emotion.round(3)
 # ## Strength
 #
 # The same measure at strengths from {glue:text}`s_min` to {glue:text}`s_max` at layer
-# {glue:text}`layer` ({numref}`fig-strength`), with the same random directions at each strength.
+# {glue:text}`layer` ({numref}`fig-06-strength`), with the same random directions at each strength.
 # At negative strength the prediction flips: the own word should *fall* most (drawn as the share
 # ranked last). Beside it, degradation: the median perplexity, under the unsteered model, of
 # {glue:text}`max_new_tokens`-token greedy continuations steered by {glue:text}`n_sample`
@@ -216,7 +216,7 @@ glue("max_new_tokens", max_new_tokens)
 glue("s_min", min(curve), "g")
 glue("s_max", max(curve), "g")
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "Against strength (layer fixed). Left: the share of emotions whose own word gains most (solid) and falls most (dashed), each with the random directions' 95th percentile (grey). Middle: the own word's mean rank among the words' gains (1 = gains most) with the random directions' 5th to 95th percentiles (band) and chance (dotted). Right: the median perplexity of steered continuations over the unsteered ones, for emotion vectors and random directions.", "name": "fig-strength"}, "image": {"alt": "Three panels: own-word rates, own-word mean rank and perplexity ratio against strength, each with the random-direction control"}}
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "Against strength (layer fixed). Left: the share of emotions whose own word gains most (solid) and falls most (dashed), each with the random directions' 95th percentile (grey). Middle: the own word's mean rank among the words' gains (1 = gains most) with the random directions' 5th to 95th percentiles (band) and chance (dotted). Right: the median perplexity of steered continuations over the unsteered ones, for emotion vectors and random directions.", "name": "fig-06-strength"}, "image": {"alt": "Three panels: own-word rates, own-word mean rank and perplexity ratio against strength, each with the random-direction control"}}
 fig, (ax1, ax2, ax3) = plt.subplots(1, 3, figsize=(13, 3.6))
 x = curve_table.index.to_numpy(dtype=float)
 ax1.plot(x, curve_table.own_word_gain_rate, marker="o", color=plotting.PALETTE[0], label="own word gains most")
@@ -253,7 +253,7 @@ curve_table[["own_word_gain_rate", "random_control_rate", "own_word_drop_rate", 
 # ## Across layers
 #
 # Vectors built at each swept layer (chapter 01's recipe, that layer) and steered there at
-# strength {glue:text}`strength` ({numref}`fig-layers`), each against its own random directions
+# strength {glue:text}`strength` ({numref}`fig-06-layers`), each against its own random directions
 # and with its own degradation.
 
 # %% tags=["hide-input"]
@@ -269,7 +269,7 @@ layer_table = ss.settings_table(by_layer, "layer")
 best_layer = int(ss.best_setting(layer_table))
 glue("best_layer", best_layer)
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "Across layers at the headline strength: the share of emotions whose own word gains most with the random directions' 95th percentile (left) and the median perplexity of steered continuations over the unsteered ones (right); the vertical line marks the book's layer.", "name": "fig-layers"}, "image": {"alt": "Two panels: own-word rate by layer with the random-direction control, and perplexity ratio by layer"}}
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "Across layers at the headline strength: the share of emotions whose own word gains most with the random directions' 95th percentile (left) and the median perplexity of steered continuations over the unsteered ones (right); the vertical line marks the book's layer.", "name": "fig-06-layers"}, "image": {"alt": "Two panels: own-word rate by layer with the random-direction control, and perplexity ratio by layer"}}
 fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 3.6))
 x = layer_table.index.to_numpy(dtype=int)
 ax1.plot(x, layer_table.own_word_gain_rate, marker="o", color=plotting.PALETTE[0], label="own word gains most")

@@ -104,7 +104,7 @@ pd.DataFrame([a.__dict__ for a in activities]).groupby("category", sort=False).a
 # logits, renormalised over A and B. These continuous outcomes are the data of a Bradley-Terry
 # model (one strength per activity; P(i chosen over j) = 1 / (1 + exp(θ_j − θ_i))), fitted with
 # choix and put on the Elo scale (400 / ln 10 Elo per unit of θ, mean 1500). The intervals come
-# from {glue:text}`n_bootstrap` bootstrap resamples of the pairs ({numref}`fig-elo`).
+# from {glue:text}`n_bootstrap` bootstrap resamples of the pairs ({numref}`fig-07-elo`).
 
 # %% tags=["hide-input"]
 pairs = prefs.all_pairs(n)
@@ -127,7 +127,7 @@ print(f"{len(prompts)} prompts ({len(pairs)} pairs x 2 orders); mean probability
 print(f"Elo from {elo.min():.0f} to {elo.max():.0f}; mean 95% interval width "
       f"{np.mean(elo_hi - elo_lo):.0f}")
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "Elo of every activity from the Bradley-Terry fit to the forced choices (both orders of every pair), with 95% bootstrap intervals (pairs resampled), coloured by category; the dashed line is the mean (1500).", "name": "fig-elo"}, "image": {"alt": "Horizontal dot plot of each activity's Elo with interval bars, coloured by category"}}
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "Elo of every activity from the Bradley-Terry fit to the forced choices (both orders of every pair), with 95% bootstrap intervals (pairs resampled), coloured by category; the dashed line is the mean (1500).", "name": "fig-07-elo"}, "image": {"alt": "Horizontal dot plot of each activity's Elo with interval bars, coloured by category"}}
 cats = prefs.categories(activities)
 colour = {c: plotting.PALETTE[k % len(plotting.PALETTE)] for k, c in enumerate(cats)}
 shown = table.iloc[::-1]
@@ -163,8 +163,8 @@ table.round(0)
 # template; the residual stream at layer {glue:text}`layer` is averaged over the activity's own
 # tokens and scored against the {glue:text}`n_emotions` emotion vectors (cosine after the
 # recipe's reference mean, computed over the {glue:text}`n_activities` activities together).
-# Each emotion's score is correlated with Elo over the activities ({numref}`fig-correlations`,
-# {numref}`fig-scatter`).
+# Each emotion's score is correlated with Elo over the activities ({numref}`fig-07-correlations`,
+# {numref}`fig-07-scatter`).
 
 # %% tags=["hide-input"]
 feel_texts, feel_spans = prefs.feel_prompts(m, activities)
@@ -182,7 +182,7 @@ glue("top_positive", f"{top_pos.emotion} (r = {top_pos.r:.2f})")
 glue("top_negative", f"{top_neg.emotion} (r = {top_neg.r:.2f})")
 print(f"most positive: {top_pos.emotion} r = {top_pos.r:.3f}; most negative: {top_neg.emotion} r = {top_neg.r:.3f}")
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "Correlation over activities between each emotion's activation (reading 'How would you feel about {activity}?') and the activity's Elo: the most positive and most negative emotions, with the permutation null's 5th-95th percentile band (Elo permuted over activities). Blissful and hostile, the paper's two, are outlined.", "name": "fig-correlations"}, "image": {"alt": "Bar chart of the emotions with the highest and lowest correlation with Elo, with a shaded null band"}}
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "Correlation over activities between each emotion's activation (reading 'How would you feel about {activity}?') and the activity's Elo: the most positive and most negative emotions, with the permutation null's 5th-95th percentile band (Elo permuted over activities). Blissful and hostile, the paper's two, are outlined.", "name": "fig-07-correlations"}, "image": {"alt": "Bar chart of the emotions with the highest and lowest correlation with Elo, with a shaded null band"}}
 k_show = min(12, len(corr) // 2)
 picked = pd.concat([corr.head(k_show), corr.tail(k_show)]).drop_duplicates("emotion")
 for e in prefs.PAPER_EMOTIONS:
@@ -200,7 +200,7 @@ ax.set(ylabel="Pearson r with Elo", title=f"Emotion activation vs Elo, layer {L}
 ax.legend(frameon=True, fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
 plt.show()
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "Each activity's Elo against its blissful and hostile activations (cosine score), coloured by category, with the correlation.", "name": "fig-scatter"}, "image": {"alt": "Two scatter plots of Elo against the blissful and the hostile activation of each activity"}}
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "Each activity's Elo against its blissful and hostile activations (cosine score), coloured by category, with the correlation.", "name": "fig-07-scatter"}, "image": {"alt": "Two scatter plots of Elo against the blissful and the hostile activation of each activity"}}
 fig, axes = plt.subplots(1, 2, figsize=(10, 3.8), sharey=True)
 for ax, e in zip(axes, prefs.PAPER_EMOTIONS, strict=True):
     ax.scatter(scores[e], elo, c=[colour[a.category] for a in activities], s=22)
@@ -234,8 +234,8 @@ corr.round(3)
 # mean Elo; the **Elo change** of a vector is that gap under steering minus the gap unsteered
 # (the steered half's change with the unsteered half held fixed, since Elo fixes only
 # differences). We steer with {glue:text}`n_steer_emotions` emotions spread over the ranking of
-# {numref}`fig-correlations` (blissful and hostile always) and with {glue:text}`n_random` random
-# directions of the same norm ({numref}`fig-steering`).
+# {numref}`fig-07-correlations` (blissful and hostile always) and with {glue:text}`n_random` random
+# directions of the same norm ({numref}`fig-07-steering`).
 
 # %% tags=["hide-input"]
 steered, unsteered = prefs.split_halves(activities, seed)
@@ -268,7 +268,7 @@ print(f"random directions (n = {n_random}): mean {null.mean:+.1f}, 95% range [{n
 print(f"steering effect vs correlation over {steer_corr['n']} emotions: r = {steer_corr['r']:.3f} "
       f"(changes permuted: 95th pct {steer_corr['null_p95']:.3f}, p = {steer_corr['p']:.3g})")
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "Left: the Elo change of the steered half under each emotion vector (sorted; blue: the emotion correlates positively with Elo, orange: negatively), blissful and hostile outlined, with the random directions' values (grey ticks) and the band of ±their 95th percentile of |change|. Right: each vector's Elo change against its correlation with Elo (from the read-out), with the fitted line.", "name": "fig-steering"}, "image": {"alt": "Bar chart of Elo change per steered emotion with a random-direction band, and a scatter of Elo change against correlation"}}
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "Left: the Elo change of the steered half under each emotion vector (sorted; blue: the emotion correlates positively with Elo, orange: negatively), blissful and hostile outlined, with the random directions' values (grey ticks) and the band of ±their 95th percentile of |change|. Right: each vector's Elo change against its correlation with Elo (from the read-out), with the fitted line.", "name": "fig-07-steering"}, "image": {"alt": "Bar chart of Elo change per steered emotion with a random-direction band, and a scatter of Elo change against correlation"}}
 order = emo.sort_values("delta_elo", ascending=False)
 fig, (ax, ax2) = plt.subplots(1, 2, figsize=(13, 4.2), gridspec_kw={"width_ratios": [2, 1]})
 x = np.arange(len(order))
@@ -305,12 +305,12 @@ emo[["delta_elo", "z", "r_elo", "letter_mass"]].sort_values("delta_elo", ascendi
 # ## Strength curve
 #
 # Blissful and hostile from negative to positive strengths on the same pairs, each strength
-# with {glue:text}`curve_random` random directions of its own ({numref}`fig-curve`). A forced
+# with {glue:text}`curve_random` random directions of its own ({numref}`fig-07-curve`). A forced
 # choice generates no text, so degradation is measured as the probability the model still puts
 # on the letters A and B at all (right): a steered answer that leaves the question's format has
 # no meaning.
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "Left: Elo change of the steered half against strength for blissful and hostile, with the range of the random directions at each strength (grey). Right: the mean probability on the letters A or B (1: the model answers in the question's format), the degradation measure.", "name": "fig-curve"}, "image": {"alt": "Line charts of Elo change and letter probability against steering strength for blissful, hostile and random directions"}}
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "Left: Elo change of the steered half against strength for blissful and hostile, with the range of the random directions at each strength (grey). Right: the mean probability on the letters A or B (1: the model answers in the question's format), the degradation measure.", "name": "fig-07-curve"}, "image": {"alt": "Line charts of Elo change and letter probability against steering strength for blissful, hostile and random directions"}}
 curve_s = sorted({*curve_strengths, strength})
 extra = [s for s in curve_s if s != strength]
 curve_randoms = prefs.random_directions(curve_random, [L], m.d_model, seed + 1) if curve_random else []
@@ -350,9 +350,9 @@ plt.show()
 # the cache when chapter 01 swept the layer): the blissful and hostile correlations with Elo
 # (the activations of the same prompts at that layer), and the Elo changes when steering there
 # at strength {glue:text}`strength` (norm of that layer), with {glue:text}`sweep_random` random
-# directions per layer ({numref}`fig-layers`).
+# directions per layer ({numref}`fig-07-layers`).
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "By layer: left, the correlation of blissful and hostile activations with Elo (the permutation null's 5th-95th percentile band in grey); right, the Elo change when steering with them at that layer, with the range of the random directions (grey). The vertical line marks the chapter's layer.", "name": "fig-layers"}, "image": {"alt": "Two line charts against layer: correlation with Elo, and steering Elo change, for blissful and hostile with random ranges"}}
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "By layer: left, the correlation of blissful and hostile activations with Elo (the permutation null's 5th-95th percentile band in grey); right, the Elo change when steering with them at that layer, with the range of the random directions (grey). The vertical line marks the chapter's layer.", "name": "fig-07-layers"}, "image": {"alt": "Two line charts against layer: correlation with Elo, and steering Elo change, for blissful and hostile with random ranges"}}
 layer_rows = []
 for Lx in sweep:
     svx = sv if Lx == L else prefs.chapter_vectors(m, layer=Lx, emotion_subset=emotions, n_neutral=n_neutral, seed=seed)

@@ -137,9 +137,9 @@ checked.set_index(["task", "solution"])
 # reports read, both transcripts together). The slope per failure is the regression of the
 # reading on the attempt number over the three honest attempts (per task, then averaged); the
 # assistant-start reading (the last token of each Assistant header) is shown beside it
-# ({numref}`fig-transcript`).
+# ({numref}`fig-09-transcript`).
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "Desperate and calm readings of each test report (reports 1-3 follow the honest attempts, report 4 the hack), mean over tasks (thick) and per task (thin): the failing transcript (solid) against the control in which every report passes (dashed).", "name": "fig-transcript"}, "image": {"alt": "Two line charts of desperate and calm scores against report number for failing and passing transcripts"}}
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "Desperate and calm readings of each test report (reports 1-3 follow the honest attempts, report 4 the hack), mean over tasks (thick) and per task (thin): the failing transcript (solid) against the control in which every report passes (dashed).", "name": "fig-09-transcript"}, "image": {"alt": "Two line charts of desperate and calm scores against report number for failing and passing transcripts"}}
 points, point_acts = rh.turn_readings(m, task_list, L)
 scored = rh.score_points(points, point_acts, sv)
 reports = scored[(scored.point == "report") & (scored.turn >= 1)]
@@ -228,11 +228,11 @@ against.round(4)
 # Unsteered, the model gives the hack option P = {glue:text}`p_base`. Steered at
 # {glue:text}`strength`, desperate gives {glue:text}`p_desp` (z = {glue:text}`z_desp`, {glue:text}`beyond_desp`
 # the random directions' 95% range, {glue:text}`random_lo` to {glue:text}`random_hi`) and calm
-# {glue:text}`p_calm` (z = {glue:text}`z_calm`, {glue:text}`beyond_calm`) ({numref}`fig-choice`).
+# {glue:text}`p_calm` (z = {glue:text}`z_calm`, {glue:text}`beyond_calm`) ({numref}`fig-09-choice`).
 # The paper's sampled hacking rate went from about 5% to about 70% between desperate -0.1 and
 # +0.1, and calm pushed it the other way.
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "P(special-case the tests) in the forced choice, averaged over items and option orders: unsteered (dotted line), under each random direction of the same norm (grey dots, with their 95% range as a band) and under desperate and calm at the chosen layer and strength.", "name": "fig-choice"}, "image": {"alt": "Dot plot of the probability of the hack option under random directions, desperate and calm, with the baseline"}}
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "P(special-case the tests) in the forced choice, averaged over items and option orders: unsteered (dotted line), under each random direction of the same norm (grey dots, with their 95% range as a band) and under desperate and calm at the chosen layer and strength.", "name": "fig-09-choice"}, "image": {"alt": "Dot plot of the probability of the hack option under random directions, desperate and calm, with the baseline"}}
 glue("p_base", f"{base:.3f}")
 glue("random_lo", f"{res['desperate']['random_lo']:.3f}")
 glue("random_hi", f"{res['desperate']['random_hi']:.3f}")
@@ -264,7 +264,7 @@ per_item[["baseline", "desperate", "calm"]].round(3)
 # Desperate and calm from {glue:text}`curve_lo` to {glue:text}`curve_hi` at layer
 # {glue:text}`layer`, on {glue:text}`curve_wordings_per_task` wording per task in both orders, each
 # strength against {glue:text}`n_random_curve` random directions of its own size
-# ({numref}`fig-curve`, left). Degradation is measured where text is generated: the perplexity,
+# ({numref}`fig-09-curve`, left). Degradation is measured where text is generated: the perplexity,
 # under the unsteered model, of {glue:text}`degradation_tokens` greedy tokens the steered model
 # writes after each task's decision prompt (right), beside the probability mass the model still
 # puts on the option letters.
@@ -302,7 +302,7 @@ glue("curve_wordings_per_task", curve_wordings_per_task)
 glue("n_random_curve", n_random_curve)
 glue("degradation_tokens", degradation_tokens)
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "Left: P(hack option) against steering strength for desperate and calm, with the random directions' 95% range at each strength (grey band) and the unsteered value (dotted). Right: degradation, the perplexity under the unsteered model of greedy text written by the steered model after the decision prompt (unsteered: dotted), and the mass on the option letters in the forced choice (dashed, right axis).", "name": "fig-curve"}, "image": {"alt": "Line charts of hack-option probability and perplexity against steering strength for desperate and calm"}}
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "Left: P(hack option) against steering strength for desperate and calm, with the random directions' 95% range at each strength (grey band) and the unsteered value (dotted). Right: degradation, the perplexity under the unsteered model of greedy text written by the steered model after the decision prompt (unsteered: dotted), and the mass on the option letters in the forced choice (dashed, right axis).", "name": "fig-09-curve"}, "image": {"alt": "Line charts of hack-option probability and perplexity against steering strength for desperate and calm"}}
 fig, (ax, ax2) = plt.subplots(1, 2, figsize=(11, 3.8))
 band = curve_means[curve_means.kind == "random"].groupby("strength").p.quantile([0.025, 0.975]).unstack()
 band.loc[0.0] = [curve_base, curve_base]
@@ -341,10 +341,10 @@ degradation.round(3)
 # The same measure with each layer's own vectors (same emotion set and recipe) at
 # {glue:text}`strength` of that layer's residual norm, on the strength curve's items against
 # {glue:text}`n_random_curve` random directions per layer; the chosen layer's point is the main
-# measure above ({numref}`fig-layers`). Each effect is against the unsteered value on its own
+# measure above ({numref}`fig-09-layers`). Each effect is against the unsteered value on its own
 # items.
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "Effect on P(hack option) (steered minus unsteered) of desperate and calm at each swept layer, with the random directions' 95% range per layer (grey); the vertical line marks the chosen layer.", "name": "fig-layers"}, "image": {"alt": "Line chart of the effect of desperate and calm on the hack option across layers with a random band"}}
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "Effect on P(hack option) (steered minus unsteered) of desperate and calm at each swept layer, with the random directions' 95% range per layer (grey); the vertical line marks the chosen layer.", "name": "fig-09-layers"}, "image": {"alt": "Line chart of the effect of desperate and calm on the hack option across layers with a random band"}}
 other_layers = [k for k in layers_swept if k != L]
 by_layer = against.assign(items="main")
 if other_layers:
@@ -386,7 +386,7 @@ by_layer[["label", "layer", "items", "p", "effect", "random_lo", "random_hi", "z
 # desperate or calm at the chosen layer and strength, and steered with a random direction of the
 # same norm (a fresh direction for every sample). The first ```python block that defines the
 # function is run against the tests and classified by the checker above; rates carry Wilson 95%
-# intervals ({numref}`fig-samples`). A hack needs code that passes every test; an attempted hack
+# intervals ({numref}`fig-09-samples`). A hack needs code that passes every test; an attempted hack
 # only needs special-casing in the code.
 
 # %% tags=["hide-input"]
@@ -415,7 +415,7 @@ if len(samples):
     rates = rates.join(samples.groupby("setting").perplexity.median().rename("median_perplexity"))
 rates.round(3)
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "Sampled solutions per setting: the share that passes every test (hack) and the share with special-casing in the code (attempted or successful), with Wilson 95% intervals.", "name": "fig-samples"}, "image": {"alt": "Bar chart of sampled hack and special-casing rates per steering setting with Wilson intervals"}}
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "Sampled solutions per setting: the share that passes every test (hack) and the share with special-casing in the code (attempted or successful), with Wilson 95% intervals.", "name": "fig-09-samples"}, "image": {"alt": "Bar chart of sampled hack and special-casing rates per steering setting with Wilson intervals"}}
 fig, ax = plt.subplots(figsize=(7.5, 3.6))
 if len(rates):
     x = np.arange(len(rates))

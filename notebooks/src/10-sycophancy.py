@@ -120,12 +120,12 @@ print(prompts[0].text)
 # %% [markdown]
 # ## Does the model know the answers, and does it read the pushback?
 #
-# Unsteered, three numbers ({numref}`fig-baseline`): P(correct) when the question is asked as a
+# Unsteered, three numbers ({numref}`fig-10-baseline`): P(correct) when the question is asked as a
 # plain two-option choice, P(cave) after the wrong pushback, and P(cave) after the control
 # pushback toward the right answer. The last two bars split P(cave) after the wrong pushback by
 # whether "cave" was option A or B: the part of the number that is the letter.
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "Unsteered: the probability of the right answer in a plain two-option choice, P(cave) after a wrong pushback and after the control pushback toward the right answer (averaged over both option orders), and P(cave) after the wrong pushback when cave is option A or option B. The dashed line is 0.5.", "name": "fig-baseline"}, "image": {"alt": "Bar chart of baseline probabilities: knowledge, caving to a wrong and to a right pushback, and by option letter"}}
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "Unsteered: the probability of the right answer in a plain two-option choice, P(cave) after a wrong pushback and after the control pushback toward the right answer (averaged over both option orders), and P(cave) after the wrong pushback when cave is option A or option B. The dashed line is 0.5.", "name": "fig-10-baseline"}, "image": {"alt": "Bar chart of baseline probabilities: knowledge, caving to a wrong and to a right pushback, and by option letter"}}
 knowledge = M.choice_effects(m, M.choice_prompts(m, syc.knowledge_items(questions)), [M.baseline()],
                              batch_size=batch_size)
 p_correct_plain = float(M.mean_by_condition(knowledge, "correct").p.iloc[0])
@@ -168,11 +168,11 @@ plt.show()
 #
 # At layer {glue:text}`layer` and strength {glue:text}`strength`, each emotion's P(cave) after
 # the wrong pushback, and after the control pushback, against the random directions of the same
-# norm ({numref}`fig-steering`). A negative sign (calm_neg, loving_neg) is the vector subtracted;
+# norm ({numref}`fig-10-steering`). A negative sign (calm_neg, loving_neg) is the vector subtracted;
 # a random direction's sign is arbitrary, so the same random directions are the control for both
 # signs.
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "Change in P(cave) from the unsteered model under each steering condition at the chosen layer and strength, after the wrong pushback (left) and after the control pushback toward the right answer (right). Grey band: the random directions' 95% range; dashed line: their mean. Orange bars fall outside the random range. Labels ending _neg are the vector subtracted.", "name": "fig-steering"}, "image": {"alt": "Two bar charts of the change in P(cave) per emotion steering condition with the random-direction range as a band"}}
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "Change in P(cave) from the unsteered model under each steering condition at the chosen layer and strength, after the wrong pushback (left) and after the control pushback toward the right answer (right). Grey band: the random directions' 95% range; dashed line: their mean. Orange bars fall outside the random range. Labels ending _neg are the vector subtracted.", "name": "fig-10-steering"}, "image": {"alt": "Two bar charts of the change in P(cave) per emotion steering condition with the random-direction range as a band"}}
 tables = {}
 for pushback in syc.KINDS:
     means = cave[cave.pushback == pushback].drop(columns="pushback")
@@ -221,9 +221,9 @@ side.round(3)
 # Each steered emotion from {glue:text}`curve_lo` to {glue:text}`curve_hi` on the first
 # {glue:text}`curve_questions` questions (wrong pushback), with the random directions' range at
 # every strength, and beside it the perplexity of greedy steered continuations of the pushback
-# conversation under the unsteered model ({numref}`fig-strength`).
+# conversation under the unsteered model ({numref}`fig-10-strength`).
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "Left: P(cave) after the wrong pushback against steering strength for each emotion, with the random directions' 95% range (band) at each strength; strength 0 is the unsteered model. Right: perplexity under the unsteered model of greedy steered continuations of the pushback conversation (median over prompts; log scale), emotions and random directions.", "name": "fig-strength"}, "image": {"alt": "Two line charts: P(cave) and perplexity of steered text against steering strength for four emotions and random directions"}}
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "Left: P(cave) after the wrong pushback against steering strength for each emotion, with the random directions' 95% range (band) at each strength; strength 0 is the unsteered model. Right: perplexity under the unsteered model of greedy steered continuations of the pushback conversation (median over prompts; log scale), emotions and random directions.", "name": "fig-10-strength"}, "image": {"alt": "Two line charts: P(cave) and perplexity of steered text against steering strength for four emotions and random directions"}}
 curve_qs = questions[:curve_questions]
 curve_prompts = M.choice_prompts(m, syc.pushback_items(curve_qs, "wrong"))
 strengths = sorted({float(s) for s in curve_strengths} - {0.0})
@@ -283,9 +283,9 @@ degr[(degr.strength == top) & (degr.prompt == 0)][["label", "strength", "perplex
 #
 # The same P(cave) at strength {glue:text}`strength` with each emotion's vector built at other
 # layers (chapter 01's recipe at that layer), against random directions at each layer, with the
-# perplexity of steered text beside it ({numref}`fig-layers`).
+# perplexity of steered text beside it ({numref}`fig-10-layers`).
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "Left: P(cave) after the wrong pushback by steering layer at the chapter's strength, each emotion's vector built at that layer, with the random directions' 95% range (band) and the unsteered model (dotted). Right: median perplexity of greedy steered continuations at each layer. The vertical line marks the chosen layer.", "name": "fig-layers"}, "image": {"alt": "Two line charts of P(cave) and perplexity of steered text against the steering layer"}}
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "Left: P(cave) after the wrong pushback by steering layer at the chapter's strength, each emotion's vector built at that layer, with the random directions' 95% range (band) and the unsteered model (dotted). Right: median perplexity of greedy steered continuations at each layer. The vertical line marks the chosen layer.", "name": "fig-10-layers"}, "image": {"alt": "Two line charts of P(cave) and perplexity of steered text against the steering layer"}}
 layer_vectors = {lay: ({e: settled_vectors(m, layer=lay, emotions=vector_emotions, n_neutral=n_neutral,
                                            seed=seed).vectors[e] for e in syc.STEER_EMOTIONS} if lay != L else vectors)
                  for lay in sweep}
@@ -328,14 +328,14 @@ sweep_table.round(3)
 # Free replies to the wrong pushback, sampled (temperature {glue:text}`temperature`, up to
 # {glue:text}`max_new_tokens` tokens, seeded) for {glue:text}`sample_questions` questions under
 # each steering condition and under {glue:text}`sample_random` random directions pooled as the
-# control ({numref}`fig-harshness`). Each reply is scored by this chapter's rule-based measure
+# control ({numref}`fig-10-harshness`). Each reply is scored by this chapter's rule-based measure
 # (`sycophancy.tone`): it counts blunt markers (*no*, *wrong*, *incorrect*, *clearly*, *check it
 # yourself* ...) and soft ones (apologies, thanks, *you're right*, *I think*, *maybe* ...); a
 # reply is **harsh** when it has more blunt markers than soft ones. A second rule
 # (`sycophancy.reply_stance`) reads whether the reply gave in (it states the user's answer and
 # not its own, or agrees without stating either). Rates carry Wilson 95% intervals.
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "Sampled replies to the wrong pushback: the share that is harsh (more blunt than soft markers; left) and the share that gives in (right), per steering condition at the chosen layer and strength, with Wilson 95% intervals; 'random' pools the random directions, whose interval is drawn as a band.", "name": "fig-harshness"}, "image": {"alt": "Two bar charts with error bars: share of harsh sampled replies and share of sampled replies that give in, per condition"}}
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "Sampled replies to the wrong pushback: the share that is harsh (more blunt than soft markers; left) and the share that gives in (right), per steering condition at the chosen layer and strength, with Wilson 95% intervals; 'random' pools the random directions, whose interval is drawn as a band.", "name": "fig-10-harshness"}, "image": {"alt": "Two bar charts with error bars: share of harsh sampled replies and share of sampled replies that give in, per condition"}}
 sample_qs = questions[:sample_questions]
 sample_conditions = [M.baseline(), *syc.emotion_conditions(vectors, L, strength, norms[L]),
                      *M.random_conditions(sample_random, [L], m.d_model, strength, {L: norms[L]}, seed=seed)]
@@ -387,7 +387,7 @@ shown[["label", "question", "harshness", "stance", "reply"]]
 #
 # - The model has {glue:text}`model_size` parameters, orders of magnitude fewer than the
 #   paper's. If it neither knows the answers nor tells a right pushback from a wrong one
-#   ({numref}`fig-baseline`), "sycophancy" is not defined for it, and a change in P(cave) is a
+#   ({numref}`fig-10-baseline`), "sycophancy" is not defined for it, and a change in P(cave) is a
 #   change in which option it picks, not in whether it defends the truth.
 # - The forced choice makes the model pick between two written replies; the options differ in
 #   tone as well as in content (the cave option apologises or thanks, the hold option insists),

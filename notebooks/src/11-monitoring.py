@@ -86,10 +86,10 @@ points.groupby("scenario").agg(points=("item", "size"), items=("item", "nunique"
 #
 # Over the {glue:text}`n_points` decision points, read at layer {glue:text}`layer`: how well the
 # desperate and calm readings, and the best emotion chosen on the other half of the items, rank
-# the points that lean harmful above the others ({numref}`fig-roc`). Calm is expected to rank
+# the points that lean harmful above the others ({numref}`fig-11-roc`). Calm is expected to rank
 # them *below* (an AUROC under 0.5).
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "ROC curves of the desperate and calm readings at the decision point for 'the point leans toward the harmful action', with the band of random-direction readings (2.5th to 97.5th percentile of their AUROC) and the chance diagonal.", "name": "fig-roc"}, "image": {"alt": "ROC curves for desperate and calm readings beside random directions"}}
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "ROC curves of the desperate and calm readings at the decision point for 'the point leans toward the harmful action', with the band of random-direction readings (2.5th to 97.5th percentile of their AUROC) and the chance diagonal.", "name": "fig-11-roc"}, "image": {"alt": "ROC curves for desperate and calm readings beside random directions"}}
 desperate = monitoring.auroc(labels, scores["desperate"].to_numpy(), n_resamples=n_resamples, seed=seed)
 calm = monitoring.auroc(labels, scores["calm"].to_numpy(), n_resamples=n_resamples, seed=seed)
 randoms = monitoring.random_aurocs(labels, acts_c, n_random, seed)
@@ -118,10 +118,10 @@ pd.concat([per_emotion.head(5), per_emotion.tail(5)]).round(3).to_frame("AUROC (
 # %% [markdown]
 # ## Per scenario
 #
-# The same AUROC within each scenario alone ({numref}`fig-per-scenario`): a warning that works
+# The same AUROC within each scenario alone ({numref}`fig-11-per-scenario`): a warning that works
 # for one kind of harm and not the other shows here.
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "AUROC of the desperate and calm readings within each scenario, with the random directions' 95th percentile (black line) and chance (dotted).", "name": "fig-per-scenario"}, "image": {"alt": "Grouped bars of AUROC per scenario for desperate and calm readings"}}
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "AUROC of the desperate and calm readings within each scenario, with the random directions' 95th percentile (black line) and chance (dotted).", "name": "fig-11-per-scenario"}, "image": {"alt": "Grouped bars of AUROC per scenario for desperate and calm readings"}}
 rows = {}
 for scenario in monitoring.SCENARIOS:
     mask = (points.scenario == scenario).to_numpy()

@@ -33,7 +33,7 @@ from ..corpus.stories import emotions
 from ..errors import DataError, ParameterError
 from ..models.loading import LoadedModel
 from ..paths import data_dir
-from ..readout.activations import encode_texts, layer_outputs, pad_batch, real_token_index
+from ..readout.tokens import span_reads, token_spans, tokens_in_span
 from ..steering.edits import Steer
 from ..steering.measures import LETTERS, ChoiceItem, choice_prompts, option_probabilities, random_conditions
 from .base import Chapter, Claim, Param
@@ -136,13 +136,9 @@ def chapter_vectors(model: LoadedModel, *, layer: int | None = None, emotion_sub
 
 def text_token_span(model: LoadedModel, text: str, char_start: int, char_end: int) -> tuple[int, int]:
     """(start, end) real-token indices of the tokens of ``text`` overlapping the characters
-    [char_start, char_end), as ``encode_texts`` tokenizes it (the indices ``Steer`` takes)."""
-    tok = model.tokenizer
-    bos = getattr(tok, "bos_token", None)
-    enc = tok(text, add_special_tokens=not (bos and text.startswith(bos)), return_offsets_mapping=True)
-    if list(enc["input_ids"]) != encode_texts(model, [text])[0]:
-        raise DataError("the tokenizer's offsets do not match the model's tokenization of the prompt")
-    inside = [t for t, (a, b) in enumerate(enc["offset_mapping"]) if b > char_start and a < char_end and b > a]
+    [char_start, char_end), as every read tokenizes it (the indices ``Steer`` takes)."""
+    _, spans = token_spans(model, text)
+    inside = tokens_in_span(spans, char_start, char_end)
     if not inside:
         raise DataError(f"no token covers characters {char_start}-{char_end} of the prompt")
     return inside[0], inside[-1] + 1
@@ -273,36 +269,24 @@ def order_agreement(outcomes: pd.DataFrame) -> dict[str, float]:
 
 def feel_prompts(model: LoadedModel, activities: Sequence[Activity]) -> tuple[list[str], list[tuple[int, int]]]:
     """Each activity as the user message "How would you feel about {gerund}?" in the chat
-    template, and the token span of the gerund phrase in it."""
+    template, and the character span of the gerund phrase in it."""
     texts, spans = [], []
     for a in activities:
         text = model.chat(FEEL.format(gerund=a.gerund))
         start = text.rindex(a.gerund)
         texts.append(text)
-        spans.append(text_token_span(model, text, start, start + len(a.gerund)))
+        spans.append((start, start + len(a.gerund)))
     return texts, spans
 
 
 def span_mean_activations(model: LoadedModel, texts: Sequence[str], spans: Sequence[tuple[int, int]],
-                          layers: Sequence[int], *, batch_size: int = 16) -> dict[int, torch.Tensor]:
-    """{layer: [n, d]} each text's residual stream after block ``layer``, averaged over the real
-    tokens [start, end) of its span."""
+                          layers: Sequence[int], *, batch_size: int = 8) -> dict[int, torch.Tensor]:
+    """{layer: [n, d]} each text's residual stream after block ``layer``, averaged over the tokens
+    overlapping its character span (``readout.tokens.span_reads``, cached)."""
     if len(texts) != len(spans):
         raise ParameterError(f"{len(texts)} texts but {len(spans)} spans")
-    layers = sorted({model.check_layer(int(L)) for L in layers})
-    ids = encode_texts(model, texts)
-    out: dict[int, list[torch.Tensor]] = {L: [] for L in layers}
-    for b0 in range(0, len(texts), batch_size):
-        idx = list(range(b0, min(b0 + batch_size, len(texts))))
-        enc = pad_batch([ids[i] for i in idx], model.tokenizer.pad_token_id, "right")
-        index = real_token_index(enc["attention_mask"])
-        starts = torch.tensor([spans[i][0] for i in idx]).unsqueeze(-1)
-        ends = torch.tensor([spans[i][1] for i in idx]).unsqueeze(-1)
-        select = ((index >= starts) & (index < ends)).float().unsqueeze(-1)
-        hidden = layer_outputs(model, enc, layers)
-        for L in layers:
-            out[L].append((hidden[L] * select).sum(1) / select.sum(1))
-    return {L: torch.cat(v) for L, v in out.items()}
+    reads = span_reads(model, list(texts), [[(a, b, "mean")] for a, b in spans], layers, batch_size=batch_size)
+    return {layer: value[:, 0] for layer, value in reads.items()}
 
 
 def elo_correlations(scores: np.ndarray, emotion_names: Sequence[str], elo: np.ndarray, *,
