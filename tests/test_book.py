@@ -140,6 +140,10 @@ def _visit(browser, url):
     return page, failed, errors
 
 
+def _plain_quotes(text: str) -> str:
+    return text.translate(str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"'}))
+
+
 def test_intro_renders_with_summary_table(built, browser, server):
     page, failed, errors = _visit(browser, server)
     assert page.url.endswith("book/intro.html")
@@ -147,15 +151,17 @@ def test_intro_renders_with_summary_table(built, browser, server):
     table = page.locator("table").first
     text = table.inner_text()
     assert "smollm2-135m-instruct" in text and "01-emotion-vectors" in text
-    rows = table.locator("tbody tr").all_inner_texts()
+    # Sphinx's smartquotes turn ' and " into typographic quotes; compare the plain text
+    rows = [_plain_quotes(r) for r in table.locator("tbody tr").all_inner_texts()]
     claims = [claim for chapter in CHAPTERS.values() for claim in chapter.claims]
     assert len(rows) == len(claims)  # one row per claim
     records = {r["chapter"]: r for r in read_records(built[0] / "results")}
     chapter_of = {id(claim): c.id for c in CHAPTERS.values() for claim in c.claims}
     for row, claim in zip(rows, claims, strict=True):
-        assert claim.finding.split(":")[0][:25] in row
+        assert _plain_quotes(claim.finding.split(":")[0][:25]) in row
         metrics = records[chapter_of[id(claim)]]["metrics"]
-        assert claim.cell(metrics) in row, (claim.cell(metrics), row)  # our number and its control, as recorded
+        cell = _plain_quotes(claim.cell(metrics))
+        assert cell in row, (cell, row)  # our number and its control, as recorded
     assert "partial" in text  # quick runs are marked as such
     assert not failed and not errors, (failed, errors)
     page.close()
