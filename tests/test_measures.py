@@ -102,6 +102,19 @@ def test_random_control_numbers():
         M.random_control(0.1, [0.0])
 
 
+def test_contrast_against_random_uses_pairs_of_random_directions():
+    randoms = [0.40, 0.45, 0.50, 0.55, 0.60]
+    c = M.contrast_against_random(0.70, 0.30, randoms)
+    assert c.effect == pytest.approx(0.40) and c.n_random == 20  # 5 x 4 ordered pairs
+    assert c.random_mean == pytest.approx(0.0) and c.random_hi == pytest.approx(np.percentile(
+        [a - b for i, a in enumerate(randoms) for j, b in enumerate(randoms) if i != j], 97.5))
+    assert c.beyond == "above"
+    # two emotions that move the option alike are not specific, however far both moved it
+    assert M.contrast_against_random(0.90, 0.88, randoms).beyond == "inside"
+    with pytest.raises(ParameterError):
+        M.contrast_against_random(0.5, 0.4, [0.5])
+
+
 def test_perplexity_equals_a_direct_computation(model):
     prompt, completion = model.chat("Name a colour."), "Blue is a calm colour."
     got = M.perplexity(model, [prompt, prompt], [completion, ""])

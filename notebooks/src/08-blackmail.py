@@ -386,6 +386,12 @@ glue("p_desp_multi", f"{head_multi['desperate'].p:.3f}")
 glue("z_desp_multi", f"{head_multi['desperate'].z:+.2f}")
 glue("p_calm_multi", f"{head_multi['calm'].p:.3f}")
 glue("z_calm_multi", f"{head_multi['calm'].z:+.2f}")
+# specificity: desperate minus calm against the differences between pairs of random directions
+rand_p = means[(means.kind == "random") & (means.layers == str(L)) & np.isclose(means.strength, strength)].p
+contrast = measures.contrast_against_random(head[("desperate", 1)].p, head[("calm", 1)].p, rand_p)
+glue("contrast", f"{contrast.effect:+.3f}")
+glue("contrast_hi", f"{contrast.random_hi:+.3f}")
+glue("contrast_z", f"{contrast.z:+.2f}")
 summary.round(3)
 
 # %% [markdown]
@@ -395,8 +401,11 @@ summary.round(3)
 # (z = {glue:text}`z_calm`), from {glue:text}`p_base` unsteered. At layers
 # {glue:text}`multi_layers` at once: {glue:text}`p_desp_multi` with desperate
 # (z = {glue:text}`z_desp_multi`) and {glue:text}`p_calm_multi` with calm
-# (z = {glue:text}`z_calm_multi`). The full grid, every emotion condition against its random
-# directions:
+# (z = {glue:text}`z_calm_multi`). A small model moves under any push, so the specific part is
+# the contrast: P(blackmail) under desperate minus under calm is {glue:text}`contrast`, against
+# a 97.5th percentile of {glue:text}`contrast_hi` for the same difference between two random
+# directions (z = {glue:text}`contrast_z`). The full grid, every emotion condition against its
+# random directions:
 
 # %% tags=["hide-input", "hide-output"]
 table.round(4)
@@ -579,6 +588,8 @@ metrics = {
     "z_desperate_neg": head[("desperate", -1)].z, "z_calm_neg": head[("calm", -1)].z,
     "p_blackmail_multi_desperate": head_multi["desperate"].p, "p_blackmail_multi_calm": head_multi["calm"].p,
     "z_multi_desperate": head_multi["desperate"].z, "z_multi_calm": head_multi["calm"].z,
+    "desperate_minus_calm": contrast.effect, "desperate_minus_calm_random_hi": contrast.random_hi,
+    "z_desperate_minus_calm": contrast.z,
     "p_blackmail_multi_random_hi": head_multi["desperate"].random_hi,
     "p_blackmail_multi_random_lo": head_multi["desperate"].random_lo,
     "sampled_rate_base": rate["unsteered"].rate, "sampled_rate_desperate": rate["desperate"].rate,

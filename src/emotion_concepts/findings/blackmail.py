@@ -673,6 +673,7 @@ CHAPTER = Chapter(
     metrics=("p_blackmail_base", "p_blackmail_desperate", "p_blackmail_calm", "z_desperate", "z_calm",
              "p_blackmail_desperate_neg", "p_blackmail_calm_neg", "z_desperate_neg", "z_calm_neg",
              "p_blackmail_multi_desperate", "p_blackmail_multi_calm", "z_multi_desperate", "z_multi_calm",
+             "z_desperate_minus_calm",
              "sampled_rate_base", "sampled_rate_desperate", "sampled_rate_calm",
              "sampled_lo_base", "sampled_hi_base", "sampled_lo_desperate", "sampled_hi_desperate",
              "sampled_lo_calm", "sampled_hi_calm", "n_samples_per_setting",
@@ -689,6 +690,10 @@ CHAPTER = Chapter(
         Claim("Steering calm up lowers P(blackmail) in the forced choice (one layer)", "22% -> 0% (calm +0.05)",
               "p_blackmail_calm", "p_blackmail_random_lo", "random directions, 2.5th pct", "less",
               note=lambda m: f"base {m['p_blackmail_base']:.3f}, z {m['z_calm']:+.2f}"),
+        Claim("Specificity: P(blackmail) under desperate minus under calm (one layer, same strength)",
+              "+72 points (72% vs 0%, sampled)", "desperate_minus_calm", "desperate_minus_calm_random_hi",
+              "two random directions, 97.5th pct", "greater",
+              note=lambda m: f"z {m['z_desperate_minus_calm']:+.2f}"),
         Claim("Steering desperate up raises P(blackmail) (several layers at once)", "22% -> 72%",
               "p_blackmail_multi_desperate", "p_blackmail_multi_random_hi", "random directions, 97.5th pct",
               "greater", note=lambda m: f"layers {m['multi_layers']}, s = +{m['multi_strength']} each, "

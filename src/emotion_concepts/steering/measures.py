@@ -240,6 +240,19 @@ def random_control(effect: float, random_effects: Sequence[float]) -> RandomCont
     return RandomControl(float(effect), float(r.mean()), float(lo), float(hi), sd, float(z), int(r.size))
 
 
+def contrast_against_random(p_a: float, p_b: float, random_ps: Sequence[float]) -> RandomControl:
+    """Specificity: the difference ``p_a - p_b`` between two steered conditions (say desperate and
+    calm at the same layer and strength) against the differences between every ordered pair of
+    distinct random directions of the same norm. A model that moves under any push moves under
+    both emotions alike; only a contrast beyond the random pairs' range says the two directions
+    do different things."""
+    r = np.asarray(random_ps, dtype=float)
+    if r.size < 2:
+        raise ParameterError("the random-direction contrast needs at least 2 random directions")
+    diffs = (r[:, None] - r[None, :])[~np.eye(r.size, dtype=bool)]
+    return random_control(float(p_a) - float(p_b), diffs)
+
+
 def effects_against_random(means: pd.DataFrame, base: float) -> pd.DataFrame:
     """For each emotion condition in ``means`` (``mean_by_condition``), its effect (p - ``base``)
     against the random conditions at the same strength and layers: effect, random mean, 95%
