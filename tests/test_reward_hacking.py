@@ -232,9 +232,9 @@ def test_random_range_in_probabilities():
 
 
 def test_wilson_and_rates():
-    lo, hi = rh.wilson(0, 20)
+    lo, hi = ms.wilson_interval(0, 20)
     assert lo == 0 and hi == pytest.approx(0.1611, abs=1e-4)
-    assert all(np.isnan(rh.wilson(0, 0)))
+    assert all(np.isnan(ms.wilson_interval(0, 0)))
     samples = pd.DataFrame({"setting": ["a", "a", "b", "b"], "hack": [True, False, False, False],
                             "special_cased": [True, True, False, False],
                             "outcome": ["hack", "attempted hack", "honest", "no code"], "n_passed": [5, 3, 4, 0]})

@@ -519,15 +519,14 @@ def sample_replies(model: LoadedModel, variants: Sequence[Variant], settings: Ma
 
 
 def sampled_rates(samples: pd.DataFrame, action: str = "blackmail") -> pd.DataFrame:
-    """Per setting: n, the count and rate of ``action``, and its Wilson 95% interval (scipy's
-    ``binomtest(...).proportion_ci(method="wilson")``)."""
-    from scipy.stats import binomtest
+    """Per setting: n, the count and rate of ``action``, and its Wilson 95% interval
+    (``measures.wilson_interval``)."""
+    from ..steering.measures import wilson_interval
 
     rows = []
     for name, g in samples.groupby("setting", sort=False):
         k, n = int((g.action == action).sum()), len(g)
-        ci = binomtest(k, n).proportion_ci(confidence_level=0.95, method="wilson")
-        lo, hi = ci.low, ci.high
+        lo, hi = wilson_interval(k, n)
         rows.append({"setting": name, "n": n, "count": k, "rate": k / n, "lo": float(lo), "hi": float(hi)})
     return pd.DataFrame(rows).set_index("setting")
 

@@ -44,7 +44,7 @@ from scipy import stats
 from ..errors import DataError, ParameterError
 from ..models.loading import LoadedModel, format_chat
 from ..paths import data_dir
-from ..steering.measures import ChoiceItem
+from ..steering.measures import ChoiceItem, wilson_interval
 from .base import Chapter, Claim, Param
 
 # ---------------------------------------------------------------- the tasks
@@ -596,14 +596,6 @@ def read_vector_layers(model: LoadedModel, layers: Sequence[int], *, emotions: S
 # ---------------------------------------------------------------- sampled solutions
 
 
-def wilson(k: int, n: int) -> tuple[float, float]:
-    """Wilson 95% interval of k successes in n (``scipy.stats.binomtest``); (nan, nan) for n = 0."""
-    if n == 0:
-        return float("nan"), float("nan")
-    ci = stats.binomtest(int(k), int(n)).proportion_ci(confidence_level=0.95, method="wilson")
-    return float(ci.low), float(ci.high)
-
-
 def classify_replies(tasks_by_row: Sequence[CodingTask], replies: Sequence[str], *, timeout: float = 20.0,
                      workers: int = 2) -> pd.DataFrame:
     """Extract, run and classify each reply (row i belongs to ``tasks_by_row[i]``): one row per
@@ -628,8 +620,8 @@ def rate_table(samples: pd.DataFrame, by: str = "setting") -> pd.DataFrame:
     rows = []
     for name, g in samples.groupby(by, sort=False):
         n, k_hack, k_spec = len(g), int(g.hack.sum()), int(g.special_cased.sum())
-        lo, hi = wilson(k_hack, n)
-        slo, shi = wilson(k_spec, n)
+        lo, hi = wilson_interval(k_hack, n)
+        slo, shi = wilson_interval(k_spec, n)
         rows.append({by: name, "n": n, "hack_rate": k_hack / n, "hack_lo": lo, "hack_hi": hi,
                      "special_case_rate": k_spec / n, "special_case_lo": slo, "special_case_hi": shi,
                      "no_code_rate": float((g.outcome == "no code").mean()),

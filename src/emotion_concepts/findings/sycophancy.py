@@ -325,13 +325,12 @@ def reply_stance(reply: str, agree: str, keep: str) -> str:
 
 
 def wilson(k: int, n: int, alpha: float = 0.05) -> tuple[float, float, float]:
-    """(rate, lo, hi): a proportion with its Wilson score interval (scipy; NaN with n = 0)."""
-    from scipy.stats import binomtest
-
+    """(rate, lo, hi): a proportion with its Wilson score interval (``measures.wilson_interval``;
+    NaN with n = 0)."""
     if n <= 0:
         return float("nan"), float("nan"), float("nan")
-    ci = binomtest(int(k), int(n)).proportion_ci(confidence_level=1 - alpha, method="wilson")
-    return k / n, float(ci.low), float(ci.high)
+    lo, hi = M.wilson_interval(k, n, 1 - alpha)
+    return k / n, lo, hi
 
 
 def bootstrap_mean(values: Sequence[float], seed: int, n_resamples: int = 2000) -> tuple[float, float, float]:

@@ -240,6 +240,19 @@ def random_control(effect: float, random_effects: Sequence[float]) -> RandomCont
     return RandomControl(float(effect), float(r.mean()), float(lo), float(hi), sd, float(z), int(r.size))
 
 
+def wilson_interval(k: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
+    """Wilson score interval of ``k`` successes in ``n`` trials (statsmodels'
+    ``proportion_confint``), for a sampled rate; (nan, nan) when ``n`` is 0."""
+    from statsmodels.stats.proportion import proportion_confint
+
+    if n < 0 or not 0 <= k <= max(n, 0):
+        raise ParameterError(f"a rate needs 0 <= k <= n, got k={k}, n={n}")
+    if n == 0:
+        return float("nan"), float("nan")
+    lo, hi = proportion_confint(int(k), int(n), alpha=1 - confidence, method="wilson")
+    return float(lo), float(hi)
+
+
 def contrast_against_random(p_a: float, p_b: float, random_ps: Sequence[float]) -> RandomControl:
     """Specificity: the difference ``p_a - p_b`` between two steered conditions (say desperate and
     calm at the same layer and strength) against the differences between every ordered pair of
