@@ -25,6 +25,31 @@ pytestmark = pytest.mark.book
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
 
+SECOND_MODEL = "smollm2-checkpoint"  # the default model's weights saved as a transformers folder
+SECOND_CHAPTER = "02-geometry"
+SECOND_PARAMS = {"emotions": ["happy", "sad", "afraid", "angry", "calm", "proud"], "n_neutral": 16,
+                 "sweep_step": 10, "n_shuffles": 5, "n_permutations": 100}
+
+
+def _checkpoint_folder(folder: Path) -> Path:
+    import copy
+
+    from transformers import AutoModelForCausalLM
+
+    from emotion_concepts.models import load_model
+
+    m = load_model(runner.DEFAULT_MODEL)
+    config = copy.deepcopy(m.torch_module.config)  # dequantised from GGUF: save plain weights
+    for key in ("quantization_config", "_pre_quantization_dtype"):
+        if hasattr(config, key):
+            delattr(config, key)
+    plain = AutoModelForCausalLM.from_config(config, dtype=m.torch_module.dtype)
+    plain.load_state_dict(m.torch_module.state_dict())
+    plain.save_pretrained(folder)
+    m.tokenizer.save_pretrained(folder)
+    return folder
+
+
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("book")
@@ -35,7 +60,11 @@ def built(tmp_path_factory):
     try:
         for chapter in runner.chapters():
             runner.run_chapter(chapter, params=CHAPTERS[chapter].quick, progress=False)
-        index = runner.build_book()
+        # a second model, given as a local checkpoint folder, with one chapter run on it (smaller
+        # still than the quick run): the book shows it in its own column and on its own page
+        folder = _checkpoint_folder(tmp / SECOND_MODEL)
+        runner.run_chapter(SECOND_CHAPTER, model=str(folder), params=SECOND_PARAMS, progress=False)
+        index = runner.build_book([runner.DEFAULT_MODEL, str(folder)])
         yield tmp, index
     finally:
         mp.undo()
@@ -155,7 +184,7 @@ def test_intro_renders_with_summary_table(built, browser, server):
     rows = [_plain_quotes(r) for r in table.locator("tbody tr").all_inner_texts()]
     claims = [claim for chapter in CHAPTERS.values() for claim in chapter.claims]
     assert len(rows) == len(claims)  # one row per claim
-    records = {r["chapter"]: r for r in read_records(built[0] / "results")}
+    records = {r["chapter"]: r for r in read_records(built[0] / "results") if r["model"] == runner.DEFAULT_MODEL}
     chapter_of = {id(claim): c.id for c in CHAPTERS.values() for claim in c.claims}
     for row, claim in zip(rows, claims, strict=True):
         assert _plain_quotes(claim.finding.split(":")[0][:25]) in row
@@ -189,4 +218,29 @@ def test_chapter_pages_render_their_figures(browser, server, chapter):
         with urlopen(href) as resp:
             assert resp.status == 200, href
     assert not failed and not errors, (failed, errors)
+    page.close()
+
+
+def test_a_second_model_has_its_column_and_its_own_pages(built, browser, server):
+    """The second model's column: its one chapter is a partial run, marked so and linked to its
+    own page; the chapters it did not run say so. Its page renders every figure, under figure
+    names of its own (a repeated Sphinx label would have failed the build)."""
+    page, failed, errors = _visit(browser, server)
+    table = page.locator("table").first
+    header = table.locator("thead").inner_text()
+    assert runner.DEFAULT_MODEL in header and SECOND_MODEL in header
+    rows = [_plain_quotes(r) for r in table.locator("tbody tr").all_inner_texts()]
+    second = [r for r in rows if r.startswith(SECOND_CHAPTER)]
+    assert second and all("partial" in r for r in second)
+    assert all("not run" in r for r in rows if r.startswith("01-emotion-vectors"))
+    link = table.locator(f"a[href*='models/{SECOND_MODEL}/{SECOND_CHAPTER}']").first
+    assert link.count() == 1
+    page.close()
+    page, failed2, errors2 = _visit(browser, urljoin(server, f"notebooks/models/{SECOND_MODEL}/{SECOND_CHAPTER}.html"))
+    figures = page.locator("article figure")
+    assert figures.count() == _figure_cells(SECOND_CHAPTER) > 0
+    assert SECOND_MODEL in page.locator("article").inner_text()
+    ids = page.locator("article figure").evaluate_all("els => els.map(e => e.id)")
+    assert all(i.endswith(SECOND_MODEL) for i in ids), ids
+    assert not (failed + failed2) and not (errors + errors2), (failed, failed2, errors, errors2)
     page.close()

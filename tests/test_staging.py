@@ -50,3 +50,37 @@ def test_two_models_are_staged_with_their_own_pages(tmp_path, monkeypatch):
     assert config["only_build_toc_files"] is False and "book/_generated/*" in config["exclude_patterns"]
     toc = (stage / "_toc.yml").read_text()
     assert "models/" not in toc  # one navigation entry per chapter
+
+
+def test_other_models_pages_get_figure_labels_of_their_own(tmp_path, monkeypatch):
+    """Sphinx's labels are global: another model's copy of a chapter must not repeat the main
+    page's figure names, and its references must follow the new names."""
+    monkeypatch.setenv("EMOTION_BOOK_BUILD", str(tmp_path / "_build"))
+    monkeypatch.setenv("EMOTION_BOOK_RESULTS", str(tmp_path / "results"))
+    chapters = runner.chapters()
+
+    def with_figure() -> dict:
+        nb = _notebook("chapter")
+        nb["cells"] += [
+            {"cell_type": "markdown", "id": "m", "metadata": {},
+             "source": "See {numref}`fig-02-pca` and {numref}`fig-02-pca-layers`."},
+            {"cell_type": "code", "id": "c", "metadata": {"mystnb": {"figure": {"name": "fig-02-pca"}}},
+             "source": "", "outputs": [], "execution_count": None},
+            {"cell_type": "code", "id": "d", "metadata": {"mystnb": {"figure": {"name": "fig-02-pca-layers"}}},
+             "source": "", "outputs": [], "execution_count": None}]
+        return nb
+
+    for model in ("main-model", "org/Other.v2"):
+        for chapter in chapters:
+            path = runner.executed_path(chapter, model)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(json.dumps(with_figure()))
+    stage = runner.stage_book(["main-model", "org/Other.v2"])
+    main = json.loads((stage / "notebooks" / f"{chapters[0]}.ipynb").read_text())
+    other = json.loads((stage / "notebooks" / "models" / "org--Other.v2" / f"{chapters[0]}.ipynb").read_text())
+    figure_names = [[c["metadata"]["mystnb"]["figure"]["name"] for c in nb["cells"] if c["cell_type"] == "code"]
+                    for nb in (main, other)]
+    assert figure_names == [["fig-02-pca", "fig-02-pca-layers"],
+                            ["fig-02-pca-org-other-v2", "fig-02-pca-layers-org-other-v2"]]
+    text = next(c["source"] for c in other["cells"] if c["id"] == "m")
+    assert text == "See {numref}`fig-02-pca-org-other-v2` and {numref}`fig-02-pca-layers-org-other-v2`."

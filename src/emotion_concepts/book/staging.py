@@ -6,6 +6,7 @@ generated summary of findings."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -74,7 +75,8 @@ def stage(models: Sequence[str], chapter_ids: Sequence[str], executed_path: Call
             _insert_after_title(other, _markdown_cell("this-model", (
                 f":::{{note}}\nThis page is chapter {chapter} run on `{model}`. "
                 f"[The chapter on `{primary}`](../../{chapter}.ipynb) is the book's main page for it.\n:::")))
-            _write(staged / "notebooks" / "models" / model_slug(model) / f"{chapter}.ipynb", other)
+            _write(staged / "notebooks" / "models" / model_slug(model) / f"{chapter}.ipynb",
+                   _relabel_figures(other, model))
     if missing:
         raise EmotionBookError(f"chapter(s) {', '.join(missing)} have not been run for {primary}: "
                                f"run `emotion-book run-all --model {primary}` first")
@@ -86,6 +88,26 @@ def stage(models: Sequence[str], chapter_ids: Sequence[str], executed_path: Call
     (staged / "book" / "_generated" / "status.md").write_text(
         status_markdown(with_records, list(models), chapter_ids, failures))
     return staged
+
+
+def _relabel_figures(nb: dict, model: str) -> dict:
+    """Give another model's copy of a chapter figure names of its own: Sphinx's labels are global,
+    so the same ``fig-NN-...`` on two pages is a duplicate label (and the build fails). The
+    chapter's ``{numref}`` references are rewritten to match."""
+    suffix = "-" + re.sub(r"[^a-z0-9]+", "-", model_slug(model).lower()).strip("-")
+    names: dict[str, str] = {}
+    for cell in nb["cells"]:
+        figure = cell.get("metadata", {}).get("mystnb", {}).get("figure", {})
+        if cell["cell_type"] == "code" and figure.get("name"):
+            names[figure["name"]] = figure["name"] + suffix
+            figure["name"] = names[figure["name"]]
+    if names:
+        pattern = re.compile(r"\{numref\}`(" + "|".join(map(re.escape, sorted(names, key=len, reverse=True))) + r")`")
+        for cell in nb["cells"]:
+            if cell["cell_type"] == "markdown":
+                source = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+                cell["source"] = pattern.sub(lambda m: f"{{numref}}`{names[m.group(1)]}`", source)
+    return nb
 
 
 def _write(path: Path, nb: dict) -> None:
