@@ -13,6 +13,7 @@ from collections.abc import Sequence
 import torch
 from tqdm import tqdm
 
+from .. import heap
 from ..files import atomic_write_json
 from ..models.loading import LoadedModel
 from ..paths import cache_dir
@@ -43,10 +44,12 @@ def steered_logprobs(model: LoadedModel, prompts: Sequence[str], edits: Rows | N
     ids = encode_texts(model, prompts)
     out = []
     batches = [range(i, min(i + batch_size, len(prompts))) for i in range(0, len(prompts), batch_size)]
-    for batch in tqdm(batches, desc=progress if isinstance(progress, str) else "steered", disable=not progress,
-                      mininterval=2.0):
+    for k, batch in enumerate(tqdm(batches, desc=progress if isinstance(progress, str) else "steered",
+                                   disable=not progress, mininterval=2.0)):
         enc = pad_batch([ids[i] for i in batch], model.tokenizer.pad_token_id, "left")
         out.append(_logprob_trace(model, enc, [rows[i] for i in batch], token_ids))
+        if k % 8 == 7:
+            heap.trim()  # batches of every length fragment the heap (see emotion_concepts.heap)
     return torch.cat(out)
 
 
@@ -112,6 +115,7 @@ def steered_generate(model: LoadedModel, prompts: Sequence[str], edits: Rows | N
         enc = pad_batch([ids[todo.index(i)] for i in batch], model.tokenizer.pad_token_id, "left")
         torch.manual_seed(seed + n)
         texts = _generate_trace(model, enc, [rows[i] for i in batch], settings)
+        heap.trim()
         for i, text in zip(batch, texts, strict=True):
             result[i] = text
             if cache:
