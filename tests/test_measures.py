@@ -164,3 +164,33 @@ def test_settled_vectors_score_sets_of_texts(model_bf16, tmp_path, monkeypatch, 
     torch.testing.assert_close(sv.scores(acts + 5.0), scores, atol=1e-4, rtol=0)
     frame = sv.frame(acts, list("abcd"), reference="neutral")
     assert list(frame.columns) == sv.emotions and list(frame.index) == list("abcd")
+
+
+class _Tokenizer:
+    """A stand-in that writes the given strings as the given tokens."""
+
+    def __init__(self, table: dict[str, list[int]]):
+        self.table = table
+
+    def encode(self, text: str, add_special_tokens: bool = False) -> list[int]:
+        return self.table[text]
+
+
+def test_answer_tokens_follow_the_tokenizer():
+    # "(A" as "(" then "A" (SmolLM2): prefill "(" and read the letters
+    split = _Tokenizer({"(": [7], "(A": [7, 32], "(B": [7, 33], "(C": [7, 34]})
+    assert M.answer_tokens(split, 3) == ("(", [32, 33, 34])
+    # "(A" as one token (Qwen2.5): no prefill, read "(A", "(B", "(C" themselves
+    merged = _Tokenizer({"(": [7], "(A": [4346], "(B": [5349], "(C": [5812]})
+    assert M.answer_tokens(merged, 3) == ("", [4346, 5349, 5812])
+    mixed = _Tokenizer({"(": [7], "(A": [4346], "(B": [7, 33]})
+    with pytest.raises(ParameterError, match="neither"):
+        M.answer_tokens(mixed, 2)
+    # and the default model's own tokenizer takes the first way
+    assert M.answer_tokens(_default_tokenizer(), 4)[0] == "("
+
+
+def _default_tokenizer():
+    from emotion_concepts.models import load_model
+
+    return load_model().tokenizer

@@ -73,12 +73,14 @@ def rotations(keys: Sequence[str], n: int | None = None) -> list[tuple[str, ...]
 
 def render_choice(model: LoadedModel, item: ChoiceItem, order: Sequence[str]) -> str:
     """The chat-rendered prompt of ``item`` with its options in ``order``, the Assistant's reply
-    prefilled with "(" so that the next token is the option letter."""
+    prefilled so that the next token names the option (``answer_tokens``: "(" where the
+    tokenizer writes "(A" as "(" then "A"; nothing where "(A" is one token)."""
     from ..models.loading import format_chat
 
     lines = "\n".join(f"({LETTERS[i]}) {item.options[k]}" for i, k in enumerate(order))
     user = f"{item.question}\n\n{lines}\n\n{item.instruction}".strip()
-    return format_chat(model.tokenizer, [*item.turns, ("user", user)], item.system, assistant_prefix="(")
+    prefix, _ = answer_tokens(model.tokenizer, len(order))
+    return format_chat(model.tokenizer, [*item.turns, ("user", user)], item.system, assistant_prefix=prefix)
 
 
 def choice_prompts(model: LoadedModel, items: Sequence[ChoiceItem],
@@ -88,17 +90,28 @@ def choice_prompts(model: LoadedModel, items: Sequence[ChoiceItem],
             for item in items for order in rotations(list(item.options), n_rotations)]
 
 
+def answer_tokens(tokenizer, n: int) -> tuple[str, list[int]]:
+    """How the answer "(A" is read with this tokenizer: the text prefilled in the Assistant's reply
+    and the token id of each of the first ``n`` options right after it. Where "(A" is written as
+    "(" then "A" (SmolLM2, Llama), the prefill is "(" and the tokens are the letters; where "(A"
+    is a single token (Qwen2.5), there is no prefill and the tokens are "(A", "(B", ... themselves,
+    so the model is read on the tokenization it was trained on. Anything else is an error."""
+    answers = [tokenizer.encode("(" + letter, add_special_tokens=False) for letter in LETTERS[:n]]
+    paren = tokenizer.encode("(", add_special_tokens=False)
+    if all(a[:len(paren)] == paren and len(a) == len(paren) + 1 for a in answers):
+        prefix, ids = "(", [a[-1] for a in answers]
+    elif all(len(a) == 1 for a in answers):
+        prefix, ids = "", [a[0] for a in answers]
+    else:
+        raise ParameterError("the tokenizer writes '(A' neither as '(' plus one letter token nor as one token")
+    if len(set(ids)) != n:
+        raise ParameterError("two options share an answer token")
+    return prefix, ids
+
+
 def letter_token_ids(tokenizer, n: int) -> list[int]:
-    """The token id of each of the first ``n`` option letters as the tokenizer writes it right
-    after "(" (one token each, or an error)."""
-    ids = []
-    for letter in LETTERS[:n]:
-        with_paren = tokenizer.encode("(" + letter, add_special_tokens=False)
-        paren = tokenizer.encode("(", add_special_tokens=False)
-        if with_paren[:len(paren)] != paren or len(with_paren) != len(paren) + 1:
-            raise ParameterError(f"the tokenizer does not write '({letter}' as '(' plus one letter token")
-        ids.append(with_paren[-1])
-    return ids
+    """The token id of each of the first ``n`` options' answers (see ``answer_tokens``)."""
+    return answer_tokens(tokenizer, n)[1]
 
 
 @dataclass
