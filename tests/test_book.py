@@ -7,6 +7,7 @@ from __future__ import annotations
 import functools
 import http.server
 import json
+import os
 import re
 import shutil
 import threading
@@ -52,6 +53,11 @@ def _checkpoint_folder(folder: Path) -> Path:
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
+    prebuilt = os.environ.get("EMOTION_BOOK_TEST_PREBUILT")
+    if prebuilt:  # iterate on the rendering tests against a book built by this fixture before
+        root = Path(prebuilt)
+        yield root, root / "_build" / "html" / "index.html"
+        return
     tmp = tmp_path_factory.mktemp("book")
     mp = pytest.MonkeyPatch()
     mp.setenv("EMOTION_BOOK_BUILD", str(tmp / "_build"))

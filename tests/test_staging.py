@@ -63,7 +63,8 @@ def test_other_models_pages_get_figure_labels_of_their_own(tmp_path, monkeypatch
         nb = _notebook("chapter")
         nb["cells"] += [
             {"cell_type": "markdown", "id": "m", "metadata": {},
-             "source": "See {numref}`fig-02-pca` and {numref}`fig-02-pca-layers`."},
+             "source": "See {numref}`fig-02-pca` and {numref}`fig-02-pca-layers`; {doc}`01-emotion-vectors` "
+                       "and {doc}`chapter 8 <08-blackmail>`."},
             {"cell_type": "code", "id": "c", "metadata": {"mystnb": {"figure": {"name": "fig-02-pca"}}},
              "source": "", "outputs": [], "execution_count": None},
             {"cell_type": "code", "id": "d", "metadata": {"mystnb": {"figure": {"name": "fig-02-pca-layers"}}},
@@ -83,4 +84,8 @@ def test_other_models_pages_get_figure_labels_of_their_own(tmp_path, monkeypatch
     assert figure_names == [["fig-02-pca", "fig-02-pca-layers"],
                             ["fig-02-pca-org-other-v2", "fig-02-pca-layers-org-other-v2"]]
     text = next(c["source"] for c in other["cells"] if c["id"] == "m")
-    assert text == "See {numref}`fig-02-pca-org-other-v2` and {numref}`fig-02-pca-layers-org-other-v2`."
+    # pages outside the table of contents have no figure numbers: plain references, titled
+    assert text == ("See {ref}`Figure <fig-02-pca-org-other-v2>` and {ref}`Figure <fig-02-pca-layers-org-other-v2>`; "
+                    "{doc}`/notebooks/01-emotion-vectors` and {doc}`chapter 8 </notebooks/08-blackmail>`.")
+    main_text = next(c["source"] for c in main["cells"] if c["id"] == "m")
+    assert main_text.startswith("See {numref}`fig-02-pca` and")  # the main page is left alone

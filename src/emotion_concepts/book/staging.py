@@ -91,9 +91,11 @@ def stage(models: Sequence[str], chapter_ids: Sequence[str], executed_path: Call
 
 
 def _relabel_figures(nb: dict, model: str) -> dict:
-    """Give another model's copy of a chapter figure names of its own: Sphinx's labels are global,
-    so the same ``fig-NN-...`` on two pages is a duplicate label (and the build fails). The
-    chapter's ``{numref}`` references are rewritten to match."""
+    """Fit another model's copy of a chapter to its place outside the navigation. Sphinx's labels
+    are global, so its figures get names of their own (the same ``fig-NN-...`` on two pages is a
+    duplicate label and fails the build); figures of a page outside the table of contents get no
+    numbers, so its ``{numref}`` references become plain references titled "Figure"; and its
+    ``{doc}`` links to other chapters, relative to ``notebooks/``, are made absolute."""
     suffix = "-" + re.sub(r"[^a-z0-9]+", "-", model_slug(model).lower()).strip("-")
     names: dict[str, str] = {}
     for cell in nb["cells"]:
@@ -101,12 +103,16 @@ def _relabel_figures(nb: dict, model: str) -> dict:
         if cell["cell_type"] == "code" and figure.get("name"):
             names[figure["name"]] = figure["name"] + suffix
             figure["name"] = names[figure["name"]]
-    if names:
-        pattern = re.compile(r"\{numref\}`(" + "|".join(map(re.escape, sorted(names, key=len, reverse=True))) + r")`")
-        for cell in nb["cells"]:
-            if cell["cell_type"] == "markdown":
-                source = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
-                cell["source"] = pattern.sub(lambda m: f"{{numref}}`{names[m.group(1)]}`", source)
+    numref = re.compile(r"\{numref\}`([^`<>]+)`")
+    doc = re.compile(r"\{doc\}`(?:([^`<]*?)\s*<)?([^`>/]+)>?`")
+    for cell in nb["cells"]:
+        if cell["cell_type"] != "markdown":
+            continue
+        source = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+        source = numref.sub(lambda m: f"{{ref}}`Figure <{names.get(m.group(1), m.group(1))}>`", source)
+        source = doc.sub(lambda m: (f"{{doc}}`{m.group(1)} </notebooks/{m.group(2)}>`" if m.group(1)
+                                    else f"{{doc}}`/notebooks/{m.group(2)}`"), source)
+        cell["source"] = source
     return nb
 
 
