@@ -176,7 +176,8 @@ def _visit(browser, url):
 
 
 def _plain_quotes(text: str) -> str:
-    return text.translate(str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"'}))
+    return text.translate(str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"',
+                                         "\u2026": "...", "\u2013": "--", "\u2014": "---"}))
 
 
 def test_intro_renders_with_summary_table(built, browser, server):
@@ -186,7 +187,7 @@ def test_intro_renders_with_summary_table(built, browser, server):
     table = page.locator("table").first
     text = table.inner_text()
     assert "smollm2-135m-instruct" in text and "01-emotion-vectors" in text
-    # Sphinx's smartquotes turn ' and " into typographic quotes; compare the plain text
+    # Sphinx's smartquotes turn ' " ... -- into typographic characters; compare the plain text
     rows = [_plain_quotes(r) for r in table.locator("tbody tr").all_inner_texts()]
     claims = [claim for chapter in CHAPTERS.values() for claim in chapter.claims]
     assert len(rows) == len(claims)  # one row per claim
