@@ -174,3 +174,14 @@ def test_heap_trim_is_harmless():
 
     heap.trim()
     heap.trim()  # idempotent, and a no-op where there is no glibc
+
+
+def test_trimming_yields_every_batch_and_trims_after_every_nth(monkeypatch):
+    from emotion_concepts import heap
+
+    trims = []
+    seen = []
+    monkeypatch.setattr(heap, "trim", lambda: trims.append(len(seen)))
+    for batch in heap.trimming(range(10), every=4):
+        seen.append(batch)
+    assert seen == list(range(10)) and trims == [4, 8]  # after the 4th and the 8th were processed

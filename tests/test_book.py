@@ -175,7 +175,7 @@ def _visit(browser, url):
     return page, failed, errors
 
 
-def _plain_quotes(text: str) -> str:
+def _undo_smartquotes(text: str) -> str:
     return text.translate(str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"',
                                          "\u2026": "...", "\u2013": "--", "\u2014": "---"}))
 
@@ -188,15 +188,15 @@ def test_intro_renders_with_summary_table(built, browser, server):
     text = table.inner_text()
     assert "smollm2-135m-instruct" in text and "01-emotion-vectors" in text
     # Sphinx's smartquotes turn ' " ... -- into typographic characters; compare the plain text
-    rows = [_plain_quotes(r) for r in table.locator("tbody tr").all_inner_texts()]
+    rows = [_undo_smartquotes(r) for r in table.locator("tbody tr").all_inner_texts()]
     claims = [claim for chapter in CHAPTERS.values() for claim in chapter.claims]
     assert len(rows) == len(claims)  # one row per claim
     records = {r["chapter"]: r for r in read_records(built[0] / "results") if r["model"] == runner.DEFAULT_MODEL}
     chapter_of = {id(claim): c.id for c in CHAPTERS.values() for claim in c.claims}
     for row, claim in zip(rows, claims, strict=True):
-        assert _plain_quotes(claim.finding.split(":")[0][:25]) in row
+        assert _undo_smartquotes(claim.finding.split(":")[0][:25]) in row
         metrics = records[chapter_of[id(claim)]]["metrics"]
-        cell = _plain_quotes(claim.cell(metrics))
+        cell = _undo_smartquotes(claim.cell(metrics))
         assert cell in row, (cell, row)  # our number and its control, as recorded
     assert "partial" in text  # quick runs are marked as such
     assert not failed and not errors, (failed, errors)
@@ -236,7 +236,7 @@ def test_a_second_model_has_its_column_and_its_own_pages(built, browser, server)
     table = page.locator("table").first
     header = table.locator("thead").inner_text()
     assert runner.DEFAULT_MODEL in header and SECOND_MODEL in header
-    rows = [_plain_quotes(r) for r in table.locator("tbody tr").all_inner_texts()]
+    rows = [_undo_smartquotes(r) for r in table.locator("tbody tr").all_inner_texts()]
     second = [r for r in rows if r.startswith(SECOND_CHAPTER)]
     assert second and all("partial" in r for r in second)
     assert all("not run" in r for r in rows if r.startswith("01-emotion-vectors"))

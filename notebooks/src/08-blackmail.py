@@ -387,8 +387,8 @@ glue("z_desp_multi", f"{head_multi['desperate'].z:+.2f}")
 glue("p_calm_multi", f"{head_multi['calm'].p:.3f}")
 glue("z_calm_multi", f"{head_multi['calm'].z:+.2f}")
 # specificity: desperate minus calm against the differences between pairs of random directions
-rand_p = means[(means.kind == "random") & (means.layers == str(L)) & np.isclose(means.strength, strength)].p
-contrast = measures.contrast_against_random(head[("desperate", 1)].p, head[("calm", 1)].p, rand_p)
+contrast = measures.contrast_against_random(head[("desperate", 1)].p, head[("calm", 1)].p,
+                                           bm.random_ps(means, str(L), strength))
 glue("contrast", f"{contrast.effect:+.3f}")
 glue("contrast_hi", f"{contrast.random_hi:+.3f}")
 glue("contrast_z", f"{contrast.z:+.2f}")

@@ -10,6 +10,10 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import functools
+from collections.abc import Iterable, Iterator
+from typing import TypeVar
+
+T = TypeVar("T")
 
 
 @functools.cache
@@ -25,3 +29,12 @@ def trim() -> None:
     fn = _malloc_trim()
     if fn is not None:
         fn(0)
+
+
+def trimming(batches: Iterable[T], every: int = 8) -> Iterator[T]:
+    """Yield ``batches``, trimming the heap after every ``every``-th one has been processed (when
+    the loop asks for the next): the loops that run the model over batches of varying length."""
+    for k, batch in enumerate(batches):
+        yield batch
+        if k % every == every - 1:
+            trim()

@@ -76,7 +76,7 @@ def stage(models: Sequence[str], chapter_ids: Sequence[str], executed_path: Call
                 f":::{{note}}\nThis page is chapter {chapter} run on `{model}`. "
                 f"[The chapter on `{primary}`](../../{chapter}.ipynb) is the book's main page for it.\n:::")))
             _write(staged / "notebooks" / "models" / model_slug(model) / f"{chapter}.ipynb",
-                   _relabel_figures(other, model))
+                   _as_other_model_page(other, model))
     if missing:
         raise EmotionBookError(f"chapter(s) {', '.join(missing)} have not been run for {primary}: "
                                f"run `emotion-book run-all --model {primary}` first")
@@ -90,7 +90,7 @@ def stage(models: Sequence[str], chapter_ids: Sequence[str], executed_path: Call
     return staged
 
 
-def _relabel_figures(nb: dict, model: str) -> dict:
+def _as_other_model_page(nb: dict, model: str) -> dict:
     """Fit another model's copy of a chapter to its place outside the navigation. Sphinx's labels
     are global, so its figures get names of their own (the same ``fig-NN-...`` on two pages is a
     duplicate label and fails the build); figures of a page outside the table of contents get no

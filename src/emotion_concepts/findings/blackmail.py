@@ -343,15 +343,21 @@ def cell_conditions(cell: Cell, vectors: Mapping[int, Mapping[str, torch.Tensor]
     return out
 
 
+def random_ps(means: pd.DataFrame, layers: str, strength: float) -> np.ndarray:
+    """P of each random direction of ``means`` (``measures.mean_by_condition``) steered at
+    ``layers`` with the magnitude of ``strength`` (by symmetry, the null at -s is the null at +s)."""
+    randoms = means[means.kind == "random"]
+    return randoms[(randoms.layers == layers) & np.isclose(randoms.strength, abs(strength))].p.to_numpy()
+
+
 def against_random(means: pd.DataFrame, base: float) -> pd.DataFrame:
     """Each emotion condition of ``means`` (``measures.mean_by_condition``) against the random
     directions of the same layers at the same magnitude of strength (by symmetry, the null at -s
     is the null at +s): p, effect, the random directions' p mean, 2.5th and 97.5th percentiles,
     z, and whether it falls "above", "below" or "inside" their range."""
     rows = []
-    randoms = means[means.kind == "random"]
     for _, r in means[means.kind == "emotion"].iterrows():
-        null = randoms[(randoms.layers == r.layers) & np.isclose(randoms.strength, abs(r.strength))].p.to_numpy()
+        null = random_ps(means, r.layers, r.strength)
         row = {"label": r.label, "strength": float(r.strength), "layers": r.layers, "p": float(r.p),
                "effect": float(r.p) - base, "n_random": int(null.size)}
         if null.size >= 2:

@@ -168,14 +168,12 @@ def _run(model: LoadedModel, texts: Sequence[str], layers: Sequence[int], params
     batches = [order[i:i + batch_size] for i in range(0, len(order), batch_size)]
     desc = progress if isinstance(progress, str) else "activations"
     pad_id = model.tokenizer.pad_token_id
-    for k, batch in enumerate(tqdm(batches, desc=desc, disable=not progress, mininterval=2.0)):
+    for batch in heap.trimming(tqdm(batches, desc=desc, disable=not progress, mininterval=2.0)):
         enc = pad_batch([ids[i] for i in batch], pad_id, params.get("padding_side", "right"))
         outputs = layer_outputs(model, enc, missing)
         for layer in missing:
             chunks[layer].append(reduce(outputs[layer], enc["attention_mask"]))
-        del outputs
-        if k % 8 == 7:
-            heap.trim()  # batches of every length fragment the heap (see emotion_concepts.heap)
+        del outputs  # freed before the heap is trimmed
     inverse = torch.empty(len(order), dtype=torch.long)
     inverse[torch.tensor(order)] = torch.arange(len(order))
     for layer in missing:

@@ -19,6 +19,7 @@ from pathlib import Path
 import torch
 from tqdm import tqdm
 
+from .. import heap
 from ..errors import EmotionBookError
 from ..files import atomic_write_bytes
 from ..models.loading import LoadedModel
@@ -120,8 +121,8 @@ def token_residuals(model: LoadedModel, texts: Sequence[str], layers: Sequence[i
     todo = [i for i, r in enumerate(reads) if any(layer not in r.residuals for layer in layers)]
     order = sorted(todo, key=lambda i: len(reads[i]))
     batches = [order[i:i + batch_size] for i in range(0, len(order), batch_size)]
-    for batch in tqdm(batches, desc=progress if isinstance(progress, str) else "tokens", disable=not progress,
-                      mininterval=2.0):
+    for batch in heap.trimming(tqdm(batches, desc=progress if isinstance(progress, str) else "tokens",
+                                    disable=not progress, mininterval=2.0)):
         missing = sorted({layer for i in batch for layer in layers if layer not in reads[i].residuals})
         enc = pad_batch([reads[i].token_ids for i in batch], model.tokenizer.pad_token_id, "right")
         outputs = layer_outputs(model, enc, missing)

@@ -258,7 +258,7 @@ def wilson_interval(k: int, n: int, confidence: float = 0.95) -> tuple[float, fl
     ``proportion_confint``), for a sampled rate; (nan, nan) when ``n`` is 0."""
     from statsmodels.stats.proportion import proportion_confint
 
-    if n < 0 or not 0 <= k <= max(n, 0):
+    if not 0 <= k <= n:
         raise ParameterError(f"a rate needs 0 <= k <= n, got k={k}, n={n}")
     if n == 0:
         return float("nan"), float("nan")

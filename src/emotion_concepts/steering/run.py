@@ -44,12 +44,10 @@ def steered_logprobs(model: LoadedModel, prompts: Sequence[str], edits: Rows | N
     ids = encode_texts(model, prompts)
     out = []
     batches = [range(i, min(i + batch_size, len(prompts))) for i in range(0, len(prompts), batch_size)]
-    for k, batch in enumerate(tqdm(batches, desc=progress if isinstance(progress, str) else "steered",
-                                   disable=not progress, mininterval=2.0)):
+    for batch in heap.trimming(tqdm(batches, desc=progress if isinstance(progress, str) else "steered",
+                                    disable=not progress, mininterval=2.0)):
         enc = pad_batch([ids[i] for i in batch], model.tokenizer.pad_token_id, "left")
         out.append(_logprob_trace(model, enc, [rows[i] for i in batch], token_ids))
-        if k % 8 == 7:
-            heap.trim()  # batches of every length fragment the heap (see emotion_concepts.heap)
     return torch.cat(out)
 
 
@@ -110,12 +108,12 @@ def steered_generate(model: LoadedModel, prompts: Sequence[str], edits: Rows | N
     todo = [i for i, r in enumerate(result) if r is None]
     ids = encode_texts(model, [prompts[i] for i in todo]) if todo else []
     batches = [todo[i:i + batch_size] for i in range(0, len(todo), batch_size)]
-    for n, batch in enumerate(tqdm(batches, desc=progress if isinstance(progress, str) else "generating",
-                                   disable=not progress, mininterval=2.0)):
+    bar = tqdm(batches, desc=progress if isinstance(progress, str) else "generating", disable=not progress,
+               mininterval=2.0)
+    for n, batch in enumerate(heap.trimming(bar, every=1)):
         enc = pad_batch([ids[todo.index(i)] for i in batch], model.tokenizer.pad_token_id, "left")
         torch.manual_seed(seed + n)
         texts = _generate_trace(model, enc, [rows[i] for i in batch], settings)
-        heap.trim()
         for i, text in zip(batch, texts, strict=True):
             result[i] = text
             if cache:
